@@ -1,0 +1,50 @@
+/**
+ * The one interface a backend implements. The scheduler talks to workers only through it and
+ * never imports `worker_threads` or `child_process`; a backend knows nothing of queues, chunks or
+ * results, only how to start a worker and carry messages to and from it.
+ */
+import type { WorkerInit } from './wire.js';
+
+/** How a worker ended. */
+export interface WorkerExitInfo {
+  /** The exit code, or `null` when a signal ended it. */
+  readonly code: number | null;
+  /** The signal that ended it (processes), or `null`. */
+  readonly signal: NodeJS.Signals | null;
+  /** The worker's own uncaught error or failure to start, when the backend saw one. */
+  readonly error?: unknown;
+}
+
+/** What a backend reports about one worker. `exit` is called exactly once, last. */
+export interface WorkerEvents {
+  message(message: unknown): void;
+  exit(info: WorkerExitInfo): void;
+}
+
+/** One running worker, as the scheduler sees it. */
+export interface WorkerHandle {
+  /** A number that names the worker for people: thread id or process id. */
+  readonly id: number;
+  /** Sends a protocol message; throws, sending nothing, when the message cannot be copied. */
+  send(message: unknown[]): void;
+  /** Stops the worker now, mid-task if need be. Resolves once it is gone. */
+  terminate(): Promise<void>;
+  /** Lets the worker keep the parent process alive (it has work), or not (it is idle). */
+  ref(): void;
+  unref(): void;
+}
+
+/** A backend: starts workers of one kind. */
+export interface Executor {
+  /** The kind of worker, for messages: `'thread'`, `'process'`. */
+  readonly kind: string;
+  start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
+}
+
+/** The worker side of a backend: how the shared run loop hears and answers the pool. */
+export interface WorkerChannel {
+  post(message: unknown[]): void;
+  onMessage(handler: (message: unknown) => void): void;
+  /** Stops listening, so that the worker ends once its event loop is empty. */
+  close(): void;
+}

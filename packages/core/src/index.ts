@@ -1,0 +1,27 @@
+/**
+ * @mpool/core: the scheduler, the Pool API, AsyncResult, the errors, the wire protocol and the
+ * Executor interface that backends implement. Users import `mpool`; backends import this.
+ */
+export { AsyncResult, type ResultCallbacks } from './async-result.js';
+export {
+  DataCloneError,
+  InitializerError,
+  MpoolError,
+  PoolStateError,
+  ResultNotReadyError,
+  TimeoutError,
+  WorkerCrashedError,
+  type WorkerExit,
+} from './errors.js';
+export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle } from './executor.js';
+export {
+  Pool,
+  type ChunksizeOption,
+  type Input,
+  type MapAsyncOptions,
+  type MapFunction,
+  type PoolBackend,
+  type PoolOptions,
+} from './pool.js';
+export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
+export type { WorkerInit } from './wire.js';

@@ -1,0 +1,41 @@
+/**
+ * A job is one unit the scheduler sends to a worker: one `apply` task, or one chunk of a map.
+ * Its life: queued → running → done, or cancelled from either of the first two.
+ */
+import type { FnEntry } from './task.js';
+import type { RunMode } from './wire.js';
+
+export const enum JobState {
+  Queued,
+  Running,
+  Done,
+  Cancelled,
+}
+
+/** Who is told how a job ended: an `AsyncResult`, a map, an imap iterator. Called once per job. */
+export interface JobOwner {
+  jobSucceeded(job: Job, value: unknown): void;
+  /** `before` holds the results of a chunk's items before the one that failed. */
+  jobFailed(job: Job, error: unknown, before: readonly unknown[] | undefined): void;
+}
+
+export class Job {
+  state = JobState.Queued;
+  /**
+   * Set after the worker running this job died alongside other unanswered jobs: it runs alone,
+   * so that a job that kills its worker again is known for certain to be the one.
+   */
+  isolated = false;
+
+  constructor(
+    readonly fn: FnEntry,
+    readonly mode: RunMode,
+    /** Arguments (apply) or items (a chunk); kept while in flight, to run again after a crash. */
+    public payload: unknown,
+    /** How many items the job runs: 1 for apply, the chunk's length for a chunk. */
+    readonly weight: number,
+    readonly owner: JobOwner,
+    /** The owner's own mark: its AsyncResult, or the chunk's offset in the input. */
+    readonly ref: unknown,
+  ) {}
+}

@@ -1,0 +1,78 @@
+/**
+ * The owners that turn job outcomes into what users see: one `AsyncResult` per `applyAsync`, one
+ * ordered array per `mapAsync`.
+ */
+import { AsyncResult, fulfil, reject } from './async-result.js';
+import { Job, type JobOwner } from './job.js';
+import type { Scheduler } from './scheduler.js';
+import type { FnEntry } from './task.js';
+import { RunMode } from './wire.js';
+
+/** The owner of every `apply` job: the job's `ref` is its AsyncResult. */
+export const applyOwner: JobOwner = {
+  jobSucceeded(job, value) {
+    fulfil(job.ref as AsyncResult<unknown>, value);
+  },
+  jobFailed(job, error) {
+    reject(job.ref as AsyncResult<unknown>, error);
+  },
+};
+
+/**
+ * Python's default chunk size: the input split into about four chunks per worker, so that an
+ * uneven chunk near the end does not leave the other workers idle for long.
+ */
+export function defaultChunksize(length: number, workers: number): number {
+  if (length === 0) return 1;
+  return Math.ceil(length / (workers * 4));
+}
+
+/** One `map`/`starmap`: chunks in flight, results assembled in input order. */
+export class MapRun implements JobOwner {
+  readonly #scheduler: Scheduler;
+  readonly #result: AsyncResult<readonly unknown[]>;
+  readonly #jobs: Job[] = [];
+  #values: unknown[];
+  #left = 0;
+  #settled = false;
+
+  constructor(scheduler: Scheduler, result: AsyncResult<readonly unknown[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number) {
+    this.#scheduler = scheduler;
+    this.#result = result;
+    this.#values = new Array<unknown>(items.length);
+    if (items.length === 0) {
+      this.#settled = true;
+      fulfil(result, []);
+      return;
+    }
+    for (let offset = 0; offset < items.length; offset += chunksize) {
+      const chunk = items.slice(offset, offset + chunksize);
+      this.#jobs.push(new Job(fn, mode, chunk, chunk.length, this, offset));
+    }
+    this.#left = this.#jobs.length;
+    for (const job of this.#jobs) scheduler.submit(job);
+  }
+
+  jobSucceeded(job: Job, value: unknown): void {
+    if (this.#settled) return;
+    const offset = job.ref as number;
+    const chunk = value as unknown[];
+    for (let i = 0; i < chunk.length; i++) this.#values[offset + i] = chunk[i];
+    if (--this.#left === 0) {
+      this.#settled = true;
+      const values = this.#values;
+      this.#values = [];
+      fulfil(this.#result, values);
+    }
+  }
+
+  jobFailed(_job: Job, error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#values = [];
+    // Like Python, the first failure settles the map; unlike Python, the chunks still queued
+    // are withdrawn rather than run for nothing.
+    for (const job of this.#jobs) this.#scheduler.cancel(job);
+    reject(this.#result, error);
+  }
+}

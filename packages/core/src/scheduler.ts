@@ -1,0 +1,491 @@
+/**
+ * The scheduler: keeps `size` workers alive, feeds them jobs from one queue, hands results back to
+ * the jobs' owners, and replaces workers that die or have run their quota.
+ *
+ *   submit(job) ─▶ queue ─▶ dispatch() ─[RUN, batch]─▶ worker ─[RESULTS, batch]─▶ onResults()
+ *                                                        │ exit ▼
+ *                                   onExit(): the job that killed it fails, the others run again
+ *
+ * How much goes to a worker at once adapts to the work: the scheduler keeps an estimate of how
+ * long one item takes (from the busy time the workers report) and keeps about PIPELINE_TARGET_MS
+ * of work in flight per worker, in two messages, so that a worker never waits for the next
+ * message while tiny tasks travel hundreds to a message and long tasks go one at a time (which
+ * keeps the load even).
+ */
+import { decodeThrown } from './error-codec.js';
+import { Deque } from './deque.js';
+import { DataCloneError, InitializerError, WorkerCrashedError } from './errors.js';
+import type { Executor, WorkerExitInfo, WorkerHandle } from './executor.js';
+import { Job, JobState } from './job.js';
+import { MessageKind, ResultStatus, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
+
+/** Milliseconds of work to keep in flight per worker: enough to hide a message's round trip (~50 µs). */
+const PIPELINE_TARGET_MS = 1;
+/** The most items in flight per worker, however tiny they are: bounds a message's size. */
+const MAX_IN_FLIGHT = 1024;
+/** Weight of the newest busy-time sample in the per-item estimate: adapts within a few batches. */
+const ESTIMATE_SMOOTHING = 0.5;
+/** After this many workers in a row fail to start, the pool stops trying: the cause is not luck. */
+const STARTUP_FAILURE_LIMIT = 3;
+
+type SchedulerState = 'running' | 'closed' | 'terminated';
+
+const enum SlotState {
+  /** Booting: loading, running the initializer. */
+  Starting,
+  /** Takes work. */
+  Ready,
+  /** Finishing its last jobs (quota spent, or pool closing), then told to stop. */
+  Retiring,
+  /** Being terminated; its exit is expected. */
+  Ending,
+}
+
+/** One worker and what the scheduler knows of it. */
+class Slot {
+  state = SlotState.Starting;
+  readonly inFlight = new Deque<Job>();
+  inFlightWeight = 0;
+  /** Function ids this worker has been sent the definition of. */
+  readonly known = new Set<number>();
+  /** Jobs it may still be given (`maxtasksperchild`). */
+  quota: number;
+  /** It is running an isolated job and gets nothing else meanwhile. */
+  isolating = false;
+  stopSent = false;
+  handle!: WorkerHandle;
+
+  constructor(quota: number) {
+    this.quota = quota;
+  }
+}
+
+export interface SchedulerOptions {
+  readonly executor: Executor;
+  readonly size: number;
+  readonly init: WorkerInit;
+  /** Jobs per worker before it is replaced; `Infinity` for never. */
+  readonly maxTasksPerChild: number;
+}
+
+export class Scheduler {
+  readonly #executor: Executor;
+  readonly #size: number;
+  readonly #init: WorkerInit;
+  readonly #maxTasksPerChild: number;
+
+  readonly #queue = new Deque<Job>();
+  /** Weight of the jobs in the queue that are not cancelled. */
+  #queuedWeight = 0;
+  /** Jobs submitted and not yet done: queued or in flight, cancelled in-flight ones included. */
+  #pending = 0;
+  /** Every worker that has not exited yet. */
+  readonly #slots = new Set<Slot>();
+  #state: SchedulerState = 'running';
+  #broken: InitializerError | undefined;
+  #startupFailures = 0;
+  #perItemMs = Number.NaN;
+  #dispatchQueued = false;
+  #referenced = false;
+  readonly #allExited: Promise<void>;
+  #resolveAllExited!: () => void;
+
+  constructor(options: SchedulerOptions) {
+    this.#executor = options.executor;
+    this.#size = options.size;
+    this.#init = options.init;
+    this.#maxTasksPerChild = options.maxTasksPerChild;
+    this.#allExited = new Promise((resolve) => {
+      this.#resolveAllExited = resolve;
+    });
+    this.#fill();
+  }
+
+  get state(): SchedulerState {
+    return this.#state;
+  }
+
+  /** Why the pool cannot run work any more, when its workers could not start. */
+  get broken(): InitializerError | undefined {
+    return this.#broken;
+  }
+
+  /** Ids of the workers that are alive (thread ids or process ids). */
+  get workerIds(): number[] {
+    return [...this.#slots].map((slot) => slot.handle.id);
+  }
+
+  /** Resolves once the pool is closed or terminated and every worker has exited. */
+  get allExited(): Promise<void> {
+    return this.#allExited;
+  }
+
+  /** Queues a job. The caller checks that the pool accepts work. */
+  submit(job: Job): void {
+    this.#queue.push(job);
+    this.#queuedWeight += job.weight;
+    if (this.#pending++ === 0) this.#setReferenced(true);
+    if (!this.#dispatchQueued) {
+      // Submissions made in one go (a loop of applyAsync) are dispatched together, once.
+      this.#dispatchQueued = true;
+      queueMicrotask(() => {
+        this.#dispatchQueued = false;
+        this.#dispatch();
+      });
+    }
+  }
+
+  /** Withdraws a job: a queued one never runs; a running one's result is ignored. */
+  cancel(job: Job): void {
+    if (job.state === JobState.Queued) {
+      job.state = JobState.Cancelled;
+      job.payload = undefined;
+      this.#queuedWeight -= job.weight;
+      this.#jobFinished();
+    } else if (job.state === JobState.Running) {
+      job.state = JobState.Cancelled;
+    }
+  }
+
+  /** Stops taking work; workers stop once every pending job is done. */
+  close(): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'closed';
+    if (this.#pending === 0) this.#stopIdleWorkers();
+  }
+
+  /** Fails every pending job with `reason` and stops every worker now. */
+  terminate(reason: Error): void {
+    if (this.#state === 'terminated') return;
+    this.#state = 'terminated';
+    this.#failEverything(reason);
+    for (const slot of this.#slots) this.#end(slot);
+    this.#checkAllExited();
+  }
+
+  // ── dispatch ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Items in flight allowed per worker, from the current estimate of an item's duration. */
+  #inFlightCap(): number {
+    if (Number.isNaN(this.#perItemMs)) return 1; // unknown yet: one at a time until we know
+    if (this.#perItemMs <= 0) return MAX_IN_FLIGHT;
+    return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(PIPELINE_TARGET_MS / this.#perItemMs)));
+  }
+
+  #dispatch(): void {
+    if (this.#queue.length === 0) return;
+    const cap = this.#inFlightCap();
+    const perMessage = Math.max(1, Math.ceil(cap / 2));
+    let ready = 0;
+    for (const slot of this.#slots) if (slot.state === SlotState.Ready && !slot.isolating && slot.quota > 0) ready++;
+    for (const slot of this.#slots) {
+      if (this.#queuedWeight <= 0 && this.#queue.length === 0) break;
+      if (slot.state !== SlotState.Ready || slot.isolating || slot.quota <= 0) continue;
+      // A fair share of the queue, so that a short burst is spread over every worker.
+      const share = Math.ceil(this.#queuedWeight / ready);
+      ready--;
+      let budget = Math.min(cap - slot.inFlightWeight, share);
+      while ((budget > 0 || slot.inFlight.length === 0) && !slot.isolating && slot.quota > 0) {
+        const sent = this.#sendBatch(slot, Math.min(budget, perMessage));
+        if (sent === 0) break;
+        budget -= sent;
+      }
+    }
+  }
+
+  /** Sends one message of queued jobs to `slot`, of about `maxWeight` items; returns the weight sent. */
+  #sendBatch(slot: Slot, maxWeight: number): number {
+    const message: unknown[] = [MessageKind.Run, 0];
+    let defs: FnDef[] | undefined;
+    let weight = 0;
+    let count = 0;
+    const start = slot.inFlight.length;
+    while (slot.quota > 0) {
+      const job = this.#queue.peek();
+      if (job === undefined) break;
+      if (job.state === JobState.Cancelled) {
+        this.#queue.shift();
+        continue;
+      }
+      // Always at least one job per message; an isolated job travels alone to an idle worker.
+      if (count > 0 && (weight + job.weight > maxWeight || job.isolated)) break;
+      if (job.isolated && slot.inFlight.length > 0) break;
+      this.#queue.shift();
+      this.#queuedWeight -= job.weight;
+      if (!slot.known.has(job.fn.id)) {
+        slot.known.add(job.fn.id);
+        (defs ??= []).push([job.fn.id, job.fn.spec]);
+      }
+      message.push(job.fn.id, job.mode, job.payload);
+      job.state = JobState.Running;
+      slot.inFlight.push(job);
+      slot.inFlightWeight += job.weight;
+      slot.quota--;
+      weight += job.weight;
+      count++;
+      if (job.isolated) {
+        slot.isolating = true;
+        break;
+      }
+    }
+    if (count === 0) return 0;
+    if (defs !== undefined) message[1] = defs;
+    try {
+      slot.handle.send(message);
+    } catch (error) {
+      this.#sendOneByOne(slot, start, defs, error);
+    }
+    if (slot.quota <= 0) this.#fill(); // its replacement boots while it finishes
+    return weight;
+  }
+
+  /**
+   * A batch could not be copied to the worker: some argument cannot be cloned. Send its jobs one
+   * by one instead, failing only those that cannot go.
+   */
+  #sendOneByOne(slot: Slot, start: number, defs: FnDef[] | undefined, batchError: unknown): void {
+    const jobs: Job[] = [];
+    while (slot.inFlight.length > start) {
+      const job = slot.inFlight.pop() as Job;
+      slot.inFlightWeight -= job.weight;
+      slot.quota++;
+      jobs.unshift(job);
+    }
+    for (const [fnId] of defs ?? []) slot.known.delete(fnId);
+    for (const job of jobs) {
+      const fresh = !slot.known.has(job.fn.id);
+      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, job.payload];
+      try {
+        slot.handle.send(message);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error ?? batchError);
+        this.#fail(job, new DataCloneError(`The arguments of a task could not be copied to its worker: ${reason}`, { cause: error }));
+        continue;
+      }
+      if (fresh) slot.known.add(job.fn.id);
+      slot.inFlight.push(job);
+      slot.inFlightWeight += job.weight;
+      slot.quota--;
+    }
+  }
+
+  // ── results ───────────────────────────────────────────────────────────────────────────────────
+
+  #onMessage(slot: Slot, data: unknown): void {
+    if (!Array.isArray(data)) return;
+    switch (data[0]) {
+      case MessageKind.Results:
+        this.#onResults(slot, data);
+        break;
+      case MessageKind.Ready:
+        if (slot.state !== SlotState.Starting) return;
+        slot.state = SlotState.Ready;
+        this.#startupFailures = 0;
+        if (this.#state !== 'running' && this.#pending === 0) this.#stop(slot);
+        else this.#dispatch();
+        break;
+      case MessageKind.InitFailed:
+        this.#startupFailed(slot, decodeThrown(data[1] as WireThrown));
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onResults(slot: Slot, data: unknown[]): void {
+    let items = 0;
+    for (let i = 2; i < data.length; i += 2) {
+      const job = slot.inFlight.shift();
+      if (job === undefined) break; // a worker answering more than it was asked: ignore
+      slot.inFlightWeight -= job.weight;
+      items += job.weight;
+      this.#deliver(job, data[i] as ResultStatus, data[i + 1]);
+    }
+    const busyMs = data[1] as number;
+    if (busyMs > 0 && items > 0) {
+      const sample = busyMs / items;
+      this.#perItemMs = Number.isNaN(this.#perItemMs) ? sample : this.#perItemMs + ESTIMATE_SMOOTHING * (sample - this.#perItemMs);
+    }
+    if (slot.inFlight.length === 0) {
+      slot.isolating = false;
+      if (slot.quota <= 0 || (this.#state !== 'running' && this.#pending === 0)) this.#stop(slot);
+    }
+    if (this.#pending === 0 && this.#state === 'closed') this.#stopIdleWorkers();
+    this.#dispatch();
+  }
+
+  #deliver(job: Job, status: ResultStatus, value: unknown): void {
+    const cancelled = job.state === JobState.Cancelled;
+    job.state = JobState.Done;
+    job.payload = undefined;
+    this.#jobFinished();
+    if (cancelled) return;
+    switch (status) {
+      case ResultStatus.Ok:
+        job.owner.jobSucceeded(job, value);
+        break;
+      case ResultStatus.Threw:
+        job.owner.jobFailed(job, decodeThrown(value as WireThrown), undefined);
+        break;
+      case ResultStatus.ChunkThrew: {
+        const [, before, thrown] = value as ChunkFailure;
+        job.owner.jobFailed(job, decodeThrown(thrown), before);
+        break;
+      }
+      default:
+        job.owner.jobFailed(job, new DataCloneError(`The result of a task could not be copied back from its worker: ${String(value)}`), undefined);
+    }
+  }
+
+  #jobFinished(): void {
+    if (--this.#pending === 0) this.#setReferenced(false);
+  }
+
+  /** Fails a job that never got (or lost) its result. */
+  #fail(job: Job, error: unknown): void {
+    if (job.state === JobState.Done) return;
+    const cancelled = job.state === JobState.Cancelled;
+    if (job.state === JobState.Queued) this.#queuedWeight -= job.weight;
+    job.state = JobState.Done;
+    job.payload = undefined;
+    this.#jobFinished();
+    if (!cancelled) job.owner.jobFailed(job, error, undefined);
+  }
+
+  #failEverything(error: Error): void {
+    for (const job of this.#queue.drain()) {
+      if (job.state === JobState.Cancelled) continue;
+      this.#fail(job, error);
+    }
+    for (const slot of this.#slots) {
+      for (const job of slot.inFlight.drain()) this.#fail(job, error);
+      slot.inFlightWeight = 0;
+    }
+  }
+
+  // ── workers ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Workers that take or will take work. */
+  #activeCount(): number {
+    let n = 0;
+    for (const slot of this.#slots) if ((slot.state === SlotState.Starting || slot.state === SlotState.Ready) && slot.quota > 0) n++;
+    return n;
+  }
+
+  /** Starts workers until there are `size` active ones, while there is or may be work. */
+  #fill(): void {
+    if (this.#broken !== undefined || this.#state === 'terminated') return;
+    if (this.#state === 'closed' && this.#pending === 0) return;
+    for (let n = this.#activeCount(); n < this.#size; n++) this.#spawn();
+  }
+
+  #spawn(): void {
+    const slot = new Slot(this.#maxTasksPerChild);
+    this.#slots.add(slot);
+    slot.handle = this.#executor.start(this.#init, {
+      message: (data) => this.#onMessage(slot, data),
+      exit: (info) => this.#onExit(slot, info),
+    });
+    if (!this.#referenced) slot.handle.unref();
+  }
+
+  /** Asks a worker to finish what it has and exit. */
+  #stop(slot: Slot): void {
+    if (slot.state === SlotState.Ending || slot.stopSent) return;
+    if (slot.state === SlotState.Starting) {
+      this.#end(slot);
+      return;
+    }
+    slot.state = SlotState.Retiring;
+    slot.stopSent = true;
+    try {
+      slot.handle.send([MessageKind.Stop]);
+    } catch {
+      this.#end(slot);
+    }
+  }
+
+  #stopIdleWorkers(): void {
+    for (const slot of this.#slots) if (slot.inFlight.length === 0) this.#stop(slot);
+  }
+
+  /** Terminates a worker now; its exit is expected. */
+  #end(slot: Slot): void {
+    if (slot.state === SlotState.Ending) return;
+    slot.state = SlotState.Ending;
+    slot.handle.terminate().catch(() => undefined);
+  }
+
+  #startupFailed(slot: Slot, error: unknown): void {
+    this.#end(slot);
+    if (++this.#startupFailures < STARTUP_FAILURE_LIMIT || this.#broken !== undefined) return;
+    this.#broken = new InitializerError(`mpool's workers could not start (${STARTUP_FAILURE_LIMIT} failed in a row): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.#failEverything(this.#broken);
+  }
+
+  #onExit(slot: Slot, info: WorkerExitInfo): void {
+    this.#slots.delete(slot);
+    const jobs = slot.inFlight.drain();
+    slot.inFlightWeight = 0;
+    const expected = slot.state === SlotState.Ending || (slot.state === SlotState.Retiring && jobs.length === 0);
+    if (slot.state === SlotState.Starting) {
+      this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
+    } else if (jobs.length > 0) {
+      this.#recoverJobs(jobs, info);
+    } else if (!expected) {
+      process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error instanceof Error ? `: ${info.error.message}` : ''}`, { code: 'MPOOL_WORKER_EXITED' });
+    }
+    this.#fill();
+    this.#dispatch();
+    if (this.#pending === 0 && this.#state === 'closed') this.#stopIdleWorkers();
+    this.#checkAllExited();
+  }
+
+  /**
+   * A worker died with jobs unanswered. With one, that job killed it. With several, results of
+   * finished ones may be lost with it and which one killed it is unknown, so all run again, each
+   * alone: a job that kills its worker when alone is the culprit.
+   */
+  #recoverJobs(jobs: Job[], info: WorkerExitInfo): void {
+    const first = jobs[0];
+    if (jobs.length === 1 || first.isolated) {
+      const cause = info.error;
+      const detail = cause instanceof Error ? `: ${cause.message}` : '';
+      this.#fail(first, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
+      jobs = jobs.slice(1);
+    } else {
+      for (const job of jobs) job.isolated = true;
+    }
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i];
+      if (job.state === JobState.Cancelled) {
+        job.state = JobState.Done;
+        job.payload = undefined;
+        this.#jobFinished();
+        continue;
+      }
+      job.state = JobState.Queued;
+      this.#queue.unshift(job);
+      this.#queuedWeight += job.weight;
+    }
+  }
+
+  #setReferenced(referenced: boolean): void {
+    if (this.#referenced === referenced) return;
+    this.#referenced = referenced;
+    // Workers with nothing to do must not keep the program alive; with work they must.
+    for (const slot of this.#slots) {
+      if (referenced) slot.handle.ref();
+      else slot.handle.unref();
+    }
+  }
+
+  #checkAllExited(): void {
+    if (this.#state !== 'running' && this.#slots.size === 0) this.#resolveAllExited();
+  }
+}
+
+function describeExit(info: WorkerExitInfo): string {
+  return info.signal !== null ? `killed by ${info.signal}` : `exit code ${String(info.code)}`;
+}
+

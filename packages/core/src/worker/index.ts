@@ -1,0 +1,5 @@
+/**
+ * `@mpool/core/worker`: what a backend's worker entry needs, and nothing of the pool side, so that
+ * a worker starts without loading the scheduler.
+ */
+export { runWorker } from './run-loop.js';

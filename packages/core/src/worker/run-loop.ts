@@ -1,0 +1,222 @@
+/**
+ * The worker side of every backend: load functions once, run what the pool sends, in order, one
+ * at a time, and send the results back in batches.
+ *
+ *   [RUN …] ──▶ inbox (one entry per message) ──▶ drain(): run each task ──▶ outbox ──▶ [RESULTS …]
+ *
+ * The outbox is flushed at the end of each message the pool sent (the pool sizes its messages for
+ * that) and, inside a long message, every FLUSH_INTERVAL_MS, so that results of quick tasks travel
+ * together without a slow one holding the earlier ones back.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { encodeThrown } from '../error-codec.js';
+import type { WorkerChannel } from '../executor.js';
+import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
+
+/** A result waits at most this long for companions before it is sent. */
+const FLUSH_INTERVAL_MS = 2;
+
+type Callable = (...args: unknown[]) => unknown;
+
+/** A chunk that stopped at item `index`; thrown inside the loop, sent as a ChunkFailure. */
+class ChunkStop {
+  constructor(readonly index: number, readonly before: unknown[], readonly thrown: unknown) {}
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null
+    && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** Plain functions are rebuilt with a `require` that resolves from the working directory. */
+const sourceRequire = createRequire(join(process.cwd(), '__mpool_task__.js'));
+
+async function loadFunction(spec: FnSpec): Promise<Callable> {
+  if (spec.kind === 'source') {
+    const build = new Function('require', `return (${spec.source}\n);`) as (req: NodeJS.Require) => unknown;
+    const fn = build(sourceRequire);
+    if (typeof fn !== 'function') throw new TypeError(`Task ${spec.label} did not rebuild into a function`);
+    return fn as Callable;
+  }
+  const ns = (await import(spec.module)) as Record<string, unknown>;
+  let fn = ns[spec.exportName];
+  // A CommonJS module whose named exports Node could not detect still has them on `default`.
+  if (fn === undefined && spec.exportName !== 'default') {
+    const cjs = ns.default;
+    if ((typeof cjs === 'object' || typeof cjs === 'function') && cjs !== null) fn = (cjs as Record<string, unknown>)[spec.exportName];
+  }
+  if (typeof fn !== 'function') {
+    throw new TypeError(`Export \`${spec.exportName}\` of ${spec.module} is not a function (got ${fn === null ? 'null' : typeof fn})`);
+  }
+  return fn as Callable;
+}
+
+/** Finishes a chunk whose item `i` returned a promise: the rest run one after another. */
+async function finishChunk(fn: Callable, mode: RunMode, items: unknown[], results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
+  for (;;) {
+    try {
+      results[i] = await pending;
+    } catch (thrown) {
+      throw new ChunkStop(i, results.slice(0, i), thrown);
+    }
+    if (++i === items.length) return results;
+    try {
+      const value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
+      pending = isThenable(value) ? value : Promise.resolve(value);
+    } catch (thrown) {
+      throw new ChunkStop(i, results.slice(0, i), thrown);
+    }
+  }
+}
+
+/** Runs one task; returns its value, or a promise of it when the function is async. */
+function runTask(fn: Callable, mode: RunMode, payload: unknown): unknown {
+  if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
+  const items = payload as unknown[];
+  const results = new Array<unknown>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    let value: unknown;
+    try {
+      value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
+    } catch (thrown) {
+      throw new ChunkStop(i, results.slice(0, i), thrown);
+    }
+    if (isThenable(value)) return finishChunk(fn, mode, items, results, i, value);
+    results[i] = value;
+  }
+  return results;
+}
+
+/**
+ * Runs the worker: the initializer first, then `[READY]`, then tasks until `[STOP]`.
+ * Each backend's worker entry calls this with its channel and the init data it was started with.
+ */
+export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
+  const specs = new Map<number, FnSpec>();
+  const functions = new Map<number, Callable>();
+  const inbox: unknown[][] = [];
+  let message: unknown[] | undefined;
+  let cursor = 0;
+  let outbox: unknown[] = [MessageKind.Results, 0];
+  let busyMs = 0;
+  let lastFlush = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let draining = false;
+  let stopping = false;
+
+  const flush = (): void => {
+    if (flushTimer !== undefined) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    lastFlush = performance.now();
+    if (outbox.length === 2) return;
+    const batch = outbox;
+    batch[1] = busyMs;
+    outbox = [MessageKind.Results, 0];
+    busyMs = 0;
+    try {
+      channel.post(batch);
+    } catch {
+      postOneByOne(batch);
+    }
+  };
+
+  /** A batch failed to copy: send its results one by one, replacing the ones that cannot go. */
+  const postOneByOne = (batch: unknown[]): void => {
+    for (let i = 2; i < batch.length; i += 2) {
+      try {
+        channel.post([MessageKind.Results, 0, batch[i], batch[i + 1]]);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        channel.post([MessageKind.Results, 0, ResultStatus.Uncloneable, reason]);
+      }
+    }
+  };
+
+  const nextTask = (): boolean => {
+    while (message === undefined || cursor >= message.length) {
+      if (message !== undefined) flush(); // the end of one message from the pool: answer it
+      message = inbox.shift();
+      if (message === undefined) return false;
+      cursor = 2;
+    }
+    return true;
+  };
+
+  const drain = async (): Promise<void> => {
+    draining = true;
+    while (nextTask()) {
+      const batch = message as unknown[];
+      const fnId = batch[cursor] as number;
+      const mode = batch[cursor + 1] as RunMode;
+      const payload = batch[cursor + 2];
+      batch[cursor + 2] = undefined; // let the arguments go as soon as the task has them
+      cursor += 3;
+      let fn = functions.get(fnId);
+      if (fn === undefined) {
+        flush(); // loading may take a while: what is done goes first
+        try {
+          const spec = specs.get(fnId);
+          if (spec === undefined) throw new Error(`mpool protocol error: function ${fnId} was never defined`);
+          fn = await loadFunction(spec);
+          functions.set(fnId, fn);
+        } catch (thrown) {
+          outbox.push(ResultStatus.Threw, encodeThrown(thrown));
+          continue;
+        }
+      }
+      const started = performance.now();
+      try {
+        let value = runTask(fn, mode, payload);
+        if (isThenable(value)) {
+          if (outbox.length > 2 && flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_INTERVAL_MS);
+          value = await value;
+        }
+        outbox.push(ResultStatus.Ok, value);
+      } catch (thrown) {
+        if (thrown instanceof ChunkStop) {
+          outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(thrown.thrown)]);
+        } else {
+          outbox.push(ResultStatus.Threw, encodeThrown(thrown));
+        }
+      }
+      const now = performance.now();
+      busyMs += now - started;
+      if (now - lastFlush >= FLUSH_INTERVAL_MS) flush();
+    }
+    draining = false;
+    if (stopping) channel.close();
+  };
+
+  const onMessage = (data: unknown): void => {
+    if (!Array.isArray(data)) return;
+    if (data[0] === MessageKind.Run) {
+      const defs = data[1] as readonly FnDef[] | 0;
+      if (defs !== 0) for (const [fnId, spec] of defs) specs.set(fnId, spec);
+      inbox.push(data);
+      if (!draining) void drain();
+    } else if (data[0] === MessageKind.Stop) {
+      stopping = true;
+      if (!draining) channel.close();
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    if (init.initializer !== undefined) {
+      const initializer = await loadFunction(init.initializer);
+      await initializer(...init.initargs);
+    }
+  };
+  start().then(
+    () => {
+      channel.onMessage(onMessage);
+      channel.post([MessageKind.Ready]);
+    },
+    (thrown: unknown) => {
+      channel.post([MessageKind.InitFailed, encodeThrown(thrown)]);
+    },
+  );
+}

@@ -1,0 +1,33 @@
+/**
+ * mpool: Python's `multiprocessing.Pool` for Node.js, on worker threads.
+ * @example
+ * import { Pool, task } from 'mpool';
+ * const sqr = task<(x: number) => number>(new URL('./tasks.js', import.meta.url), 'sqr');
+ * await using pool = new Pool(4);
+ * console.log(await pool.map(sqr, [1, 2, 3])); // [1, 4, 9]
+ */
+export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
+export { CONTEXT_NAMES, type ContextName } from './context.js';
+export {
+  AsyncResult,
+  DataCloneError,
+  InitializerError,
+  MpoolError,
+  PoolStateError,
+  ResultNotReadyError,
+  TimeoutError,
+  WorkerCrashedError,
+  task,
+  type ChunksizeOption,
+  type Input,
+  type MapAsyncOptions,
+  type MapFunction,
+  type PoolOptions,
+  type ResultCallbacks,
+  type Task,
+  type TaskArgs,
+  type TaskFunction,
+  type TaskRef,
+  type TaskResult,
+  type WorkerExit,
+} from '@mpool/core';

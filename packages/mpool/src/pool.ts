@@ -1,0 +1,46 @@
+/** `Pool` with every context wired, and `getContext`. */
+import { Pool as CorePool, type PoolOptions } from '@mpool/core';
+import { backendFor, DEFAULT_CONTEXT, type ContextName } from './context.js';
+
+/** Options of `new Pool(options)`; `context` is one of mpool's context names. */
+export interface MpoolOptions extends PoolOptions {
+  /** Where the workers run. Default: `'thread'`. */
+  context?: ContextName;
+}
+
+/**
+ * A pool of workers: Python's `multiprocessing.Pool`.
+ * @param options the number of workers (default: one per CPU), or
+ *   `{ processes, initializer, initargs, maxtasksperchild, context }`.
+ * @example
+ * await using pool = new Pool({ processes: 4 });
+ * await pool.map(sqr, [1, 2, 3]); // [1, 4, 9]
+ */
+export class Pool extends CorePool {
+  constructor(options?: number | MpoolOptions) {
+    const context = typeof options === 'object' && options !== null ? (options.context ?? DEFAULT_CONTEXT) : DEFAULT_CONTEXT;
+    super(options, backendFor(context));
+  }
+}
+
+/** A context: `getContext('thread').Pool(4)`, like `multiprocessing.get_context(…).Pool(4)`. */
+export interface Context {
+  readonly name: ContextName;
+  /** A pool in this context; takes what `new Pool()` takes, less `context`. */
+  Pool(options?: number | Omit<MpoolOptions, 'context'>): Pool;
+}
+
+/**
+ * The context named `name`, as Python's `multiprocessing.get_context(method)`.
+ * @example const pool = getContext('thread').Pool(2);
+ */
+export function getContext(name: ContextName = DEFAULT_CONTEXT): Context {
+  backendFor(name); // fails now for an unknown name, not at the first Pool
+  return Object.freeze({
+    name,
+    Pool: (options?: number | Omit<MpoolOptions, 'context'>): Pool => {
+      const opts = typeof options === 'number' ? { processes: options } : { ...options };
+      return new Pool({ ...opts, context: name });
+    },
+  });
+}
