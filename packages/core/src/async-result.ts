@@ -33,6 +33,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
   #state: State = 'pending';
   #value: unknown = undefined;
   #waiters: (() => void)[] = [];
+  #promise: Promise<T> | undefined;
   // Stored without T, so that AsyncResult<T> stays covariant in T like a Promise.
   #callbacks: ResultCallbacks<unknown> | undefined;
 
@@ -92,18 +93,34 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * The value; rejects with the task's error, or with `TimeoutError` when `timeoutMs` passes
    * first (the task itself goes on). Default: no time limit.
    */
-  async get(timeoutMs?: number): Promise<T> {
-    await this.wait(timeoutMs);
-    if (this.#state === 'fulfilled') return this.#value as T;
-    if (this.#state === 'rejected') throw this.#value;
-    throw new TimeoutError(`The result was not ready within ${String(timeoutMs)} ms`);
+  get(timeoutMs?: number): Promise<T> {
+    if (timeoutMs === undefined) return this.#settled();
+    checkTimeout(timeoutMs, 'timeoutMs');
+    return this.wait(timeoutMs).then(() => {
+      if (this.#state === 'pending') throw new TimeoutError(`The result was not ready within ${timeoutMs} ms`);
+      return this.#settled();
+    });
   }
 
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.get().then(onfulfilled, onrejected);
+    return this.#settled().then(onfulfilled, onrejected);
+  }
+
+  /** One promise per result, made on first demand, so that a result nobody awaits costs none. */
+  #settled(): Promise<T> {
+    if (this.#promise === undefined) {
+      if (this.#state === 'fulfilled') this.#promise = Promise.resolve(this.#value as T);
+      else if (this.#state === 'rejected') this.#promise = Promise.reject(this.#value);
+      else {
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#waiters.push(() => (this.#state === 'fulfilled' ? resolve(this.#value as T) : reject(this.#value)));
+        });
+      }
+    }
+    return this.#promise;
   }
 
   #settle(ok: boolean, value: unknown): void {

@@ -39,6 +39,8 @@ export interface Executor {
   /** The kind of worker, for messages: `'thread'`, `'process'`. */
   readonly kind: string;
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
+  /** Releases what the backend holds beyond its workers (a spare process); called once the pool is done. */
+  shutdown?(): void;
 }
 
 /** The worker side of a backend: how the shared run loop hears and answers the pool. */

@@ -24,4 +24,5 @@ export {
   type PoolOptions,
 } from './pool.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
+export type { Fallback } from './scheduler.js';
 export type { WorkerInit } from './wire.js';

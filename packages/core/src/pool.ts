@@ -9,7 +9,7 @@ import type { Executor } from './executor.js';
 import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
 import { applyOwner, defaultChunksize, MapRun } from './map-run.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type Fallback } from './scheduler.js';
 import { describe, FnRegistry, type FnEntry, type Task, type TaskArgs, type TaskFunction, type TaskResult } from './task.js';
 import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
 import { RunMode } from './wire.js';
@@ -32,6 +32,8 @@ export interface PoolOptions<I extends TaskFunction = TaskFunction> {
 export interface PoolBackend {
   readonly context: string;
   readonly executor: Executor;
+  /** Where to move when a task or the initializer cannot run on `executor` (the 'auto' context). */
+  readonly fallback?: Fallback;
 }
 
 /** `chunksize` as a number, or as `{ chunksize }`. */
@@ -81,7 +83,6 @@ export class Pool {
   readonly #scheduler: Scheduler;
   readonly #functions = new FnRegistry();
   readonly #size: number;
-  readonly #context: string;
   #terminating: Promise<void> | undefined;
 
   /**
@@ -109,9 +110,10 @@ export class Pool {
     checkArray(initargs, 'initargs');
     const initializer = opts.initializer === undefined || opts.initializer === null ? undefined : this.#functions.lookup(opts.initializer).spec;
     this.#size = size;
-    this.#context = backend.context;
     this.#scheduler = new Scheduler({
       executor: backend.executor,
+      context: backend.context,
+      fallback: backend.fallback,
       size,
       init: { initializer, initargs },
       maxTasksPerChild,
@@ -123,9 +125,12 @@ export class Pool {
     return this.#size;
   }
 
-  /** The context the workers run in: `'thread'`, … */
+  /**
+   * The context the workers run in: `'thread'`, `'fork'`, `'spawn'`, `'forkserver'`. An `'auto'`
+   * pool reports `'thread'`, or `'fork'` once it has moved to processes.
+   */
   get context(): string {
-    return this.#context;
+    return this.#scheduler.context;
   }
 
   /** `'running'`, `'closed'` or `'terminated'`. */

@@ -55,13 +55,30 @@ class Slot {
   stopSent = false;
   handle!: WorkerHandle;
 
-  constructor(quota: number) {
+  constructor(
+    quota: number,
+    /** Started before the pool moved to its fallback: its failures may call for the move. */
+    readonly beforeFallback: boolean,
+  ) {
     this.quota = quota;
   }
 }
 
+/** Where to move when a worker reports that it cannot do what a task or the initializer needs. */
+export interface Fallback {
+  /** The context name to report once moved. */
+  readonly context: string;
+  readonly executor: Executor;
+  /** Whether `error`, from a task or the initializer, calls for the move. */
+  readonly when: (error: unknown) => boolean;
+}
+
 export interface SchedulerOptions {
   readonly executor: Executor;
+  /** The context name the pool reports. */
+  readonly context: string;
+  /** Where to move on an error the first executor's workers cannot get past (the 'auto' context). */
+  readonly fallback?: Fallback;
   readonly size: number;
   readonly init: WorkerInit;
   /** Jobs per worker before it is replaced; `Infinity` for never. */
@@ -69,7 +86,10 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  readonly #executor: Executor;
+  #executor: Executor;
+  #context: string;
+  #fallback: Fallback | undefined;
+  #movedToFallback = false;
   readonly #size: number;
   readonly #init: WorkerInit;
   readonly #maxTasksPerChild: number;
@@ -92,6 +112,8 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     this.#executor = options.executor;
+    this.#context = options.context;
+    this.#fallback = options.fallback;
     this.#size = options.size;
     this.#init = options.init;
     this.#maxTasksPerChild = options.maxTasksPerChild;
@@ -103,6 +125,11 @@ export class Scheduler {
 
   get state(): SchedulerState {
     return this.#state;
+  }
+
+  /** The context the workers run in now: the fallback's, once the pool has moved. */
+  get context(): string {
+    return this.#context;
   }
 
   /** Why the pool cannot run work any more, when its workers could not start. */
@@ -124,7 +151,7 @@ export class Scheduler {
   submit(job: Job): void {
     this.#queue.push(job);
     this.#queuedWeight += job.weight;
-    if (this.#pending++ === 0) this.#setReferenced(true);
+    if (this.#pending++ === 0) this.#updateReferenced();
     if (!this.#dispatchQueued) {
       // Submissions made in one go (a loop of applyAsync) are dispatched together, once.
       this.#dispatchQueued = true;
@@ -151,6 +178,7 @@ export class Scheduler {
   close(): void {
     if (this.#state !== 'running') return;
     this.#state = 'closed';
+    this.#updateReferenced();
     if (this.#pending === 0) this.#stopIdleWorkers();
   }
 
@@ -158,6 +186,7 @@ export class Scheduler {
   terminate(reason: Error): void {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
+    this.#updateReferenced();
     this.#failEverything(reason);
     for (const slot of this.#slots) this.#end(slot);
     this.#checkAllExited();
@@ -284,9 +313,16 @@ export class Scheduler {
         if (this.#state !== 'running' && this.#pending === 0) this.#stop(slot);
         else this.#dispatch();
         break;
-      case MessageKind.InitFailed:
-        this.#startupFailed(slot, decodeThrown(data[1] as WireThrown));
+      case MessageKind.InitFailed: {
+        const error = decodeThrown(data[1] as WireThrown);
+        if (slot.beforeFallback && this.#fallback?.when(error) === true) {
+          this.#moveToFallback(error);
+          this.#end(slot);
+        } else {
+          this.#startupFailed(slot, error);
+        }
         break;
+      }
       default:
         break;
     }
@@ -299,7 +335,7 @@ export class Scheduler {
       if (job === undefined) break; // a worker answering more than it was asked: ignore
       slot.inFlightWeight -= job.weight;
       items += job.weight;
-      this.#deliver(job, data[i] as ResultStatus, data[i + 1]);
+      this.#deliver(slot, job, data[i] as ResultStatus, data[i + 1]);
     }
     const busyMs = data[1] as number;
     if (busyMs > 0 && items > 0) {
@@ -314,7 +350,17 @@ export class Scheduler {
     this.#dispatch();
   }
 
-  #deliver(job: Job, status: ResultStatus, value: unknown): void {
+  #deliver(slot: Slot, job: Job, status: ResultStatus, value: unknown): void {
+    if (status === ResultStatus.Threw && slot.beforeFallback && job.state !== JobState.Cancelled) {
+      const error = decodeThrown(value as WireThrown);
+      if (this.#fallback?.when(error) === true) {
+        this.#moveToFallback(error);
+        job.state = JobState.Queued;
+        this.#queue.unshift(job);
+        this.#queuedWeight += job.weight;
+        return;
+      }
+    }
     const cancelled = job.state === JobState.Cancelled;
     job.state = JobState.Done;
     job.payload = undefined;
@@ -338,7 +384,7 @@ export class Scheduler {
   }
 
   #jobFinished(): void {
-    if (--this.#pending === 0) this.#setReferenced(false);
+    if (--this.#pending === 0) this.#updateReferenced();
   }
 
   /** Fails a job that never got (or lost) its result. */
@@ -380,13 +426,35 @@ export class Scheduler {
   }
 
   #spawn(): void {
-    const slot = new Slot(this.#maxTasksPerChild);
+    const slot = new Slot(this.#maxTasksPerChild, this.#fallback !== undefined && !this.#movedToFallback);
     this.#slots.add(slot);
     slot.handle = this.#executor.start(this.#init, {
       message: (data) => this.#onMessage(slot, data),
       exit: (info) => this.#onExit(slot, info),
     });
-    if (!this.#referenced) slot.handle.unref();
+    if (this.#referenced) slot.handle.ref();
+    else slot.handle.unref();
+  }
+
+  /**
+   * Moves the pool to its fallback executor, once: the current workers get no more work and stop
+   * when they have finished what they have; new workers start on the fallback.
+   */
+  #moveToFallback(error: unknown): void {
+    const fallback = this.#fallback;
+    if (fallback === undefined || this.#movedToFallback) return;
+    this.#movedToFallback = true;
+    const from = this.#context;
+    this.#executor.shutdown?.();
+    this.#executor = fallback.executor;
+    this.#context = fallback.context;
+    const reason = error instanceof Error ? error.message : String(error);
+    process.emitWarning(`mpool: a task or initializer cannot run in a ${from} worker (${reason}); this pool now runs on '${fallback.context}' processes`, { code: 'MPOOL_CONTEXT_FALLBACK' });
+    for (const slot of this.#slots) {
+      slot.quota = 0;
+      if (slot.inFlight.length === 0) this.#stop(slot);
+    }
+    this.#fill();
   }
 
   /** Asks a worker to finish what it has and exit. */
@@ -470,7 +538,12 @@ export class Scheduler {
     }
   }
 
-  #setReferenced(referenced: boolean): void {
+  /**
+   * Workers keep the program alive while they have work, and while the pool is shutting down (so
+   * that `await pool.close()` sees them exit); idle workers of a running pool do not.
+   */
+  #updateReferenced(): void {
+    const referenced = this.#pending > 0 || this.#state !== 'running';
     if (this.#referenced === referenced) return;
     this.#referenced = referenced;
     // Workers with nothing to do must not keep the program alive; with work they must.
@@ -481,7 +554,10 @@ export class Scheduler {
   }
 
   #checkAllExited(): void {
-    if (this.#state !== 'running' && this.#slots.size === 0) this.#resolveAllExited();
+    if (this.#state !== 'running' && this.#slots.size === 0) {
+      this.#executor.shutdown?.();
+      this.#resolveAllExited();
+    }
   }
 }
 

@@ -1,10 +1,10 @@
 /** `Pool` with every context wired, and `getContext`. */
 import { Pool as CorePool, type PoolOptions } from '@mpool/core';
-import { backendFor, DEFAULT_CONTEXT, type ContextName } from './context.js';
+import { backendFor, checkContextName, DEFAULT_CONTEXT, type ContextName } from './context.js';
 
 /** Options of `new Pool(options)`; `context` is one of mpool's context names. */
 export interface MpoolOptions extends PoolOptions {
-  /** Where the workers run. Default: `'thread'`. */
+  /** Where the workers run. Default: `'auto'` (threads, moving to processes when needed). */
   context?: ContextName;
 }
 
@@ -35,7 +35,7 @@ export interface Context {
  * @example const pool = getContext('thread').Pool(2);
  */
 export function getContext(name: ContextName = DEFAULT_CONTEXT): Context {
-  backendFor(name); // fails now for an unknown name, not at the first Pool
+  checkContextName(name); // fails now for an unknown name, not at the first Pool
   return Object.freeze({
     name,
     Pool: (options?: number | Omit<MpoolOptions, 'context'>): Pool => {

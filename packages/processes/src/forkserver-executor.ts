@@ -1,0 +1,55 @@
+/**
+ * The forkserver context: process workers, with one spare booted ahead of need, so that replacing
+ * a worker (maxtasksperchild, a crash) hands over a process that has already paid Node's start-up
+ * instead of waiting for a new one. The spare is a clean process, as for `'spawn'`.
+ */
+import type { Executor, WorkerEvents, WorkerHandle, WorkerInit } from '@mpool/core';
+import { ProcessExecutor, type BootedChild } from './process-executor.js';
+
+export interface ForkserverExecutorOptions {
+  /** Extra Node flags for every child. */
+  readonly execArgv?: readonly string[];
+}
+
+export class ForkserverExecutor implements Executor {
+  readonly kind = 'process';
+  readonly #boot: ProcessExecutor;
+  #spare: BootedChild | undefined;
+  #closed = false;
+
+  constructor(options: ForkserverExecutorOptions = {}) {
+    this.#boot = new ProcessExecutor({ start: 'spawn', execArgv: options.execArgv });
+  }
+
+  start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
+    const booted = this.#takeSpare() ?? this.#boot.boot();
+    const handle = booted.attach(init, events);
+    this.#prepareSpare();
+    return handle;
+  }
+
+  /** Kills the spare: the pool is done with this executor. */
+  shutdown(): void {
+    this.#closed = true;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    spare?.child.kill('SIGKILL');
+  }
+
+  #takeSpare(): BootedChild | undefined {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    // A spare that died while waiting is no use; boot a fresh one instead.
+    if (spare === undefined || spare.child.exitCode !== null || spare.child.signalCode !== null) return undefined;
+    return spare;
+  }
+
+  #prepareSpare(): void {
+    if (this.#closed || this.#spare !== undefined) return;
+    const spare = this.#boot.boot();
+    // A waiting spare must not keep the program alive.
+    spare.child.unref();
+    spare.child.channel?.unref();
+    this.#spare = spare;
+  }
+}

@@ -1,0 +1,3 @@
+/** @mpool/processes: mpool's Executors on `child_process`: fork, spawn and forkserver. */
+export { ForkserverExecutor, type ForkserverExecutorOptions } from './forkserver-executor.js';
+export { ProcessExecutor, TERMINATE_GRACE_MS, type ProcessExecutorOptions } from './process-executor.js';
