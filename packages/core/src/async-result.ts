@@ -32,8 +32,11 @@ let settleResult: Settle;
 export class AsyncResult<T> implements PromiseLike<T> {
   #state: State = 'pending';
   #value: unknown = undefined;
-  #waiters: (() => void)[] = [];
+  /** `wait(ms)` calls in progress; made on first use: most results are only awaited. */
+  #waiters: (() => void)[] | undefined;
   #promise: Promise<T> | undefined;
+  #resolvePromise: ((value: T) => void) | undefined;
+  #rejectPromise: ((reason: unknown) => void) | undefined;
   // Stored without T, so that AsyncResult<T> stays covariant in T like a Promise.
   #callbacks: ResultCallbacks<unknown> | undefined;
 
@@ -78,11 +81,12 @@ export class AsyncResult<T> implements PromiseLike<T> {
         if (timer !== undefined) clearTimeout(timer);
         resolve();
       };
-      this.#waiters.push(done);
+      const waiters = (this.#waiters ??= []);
+      waiters.push(done);
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          const i = this.#waiters.indexOf(done);
-          if (i >= 0) this.#waiters.splice(i, 1);
+          const i = waiters.indexOf(done);
+          if (i >= 0) waiters.splice(i, 1);
           resolve();
         }, timeoutMs);
       }
@@ -116,7 +120,8 @@ export class AsyncResult<T> implements PromiseLike<T> {
       else if (this.#state === 'rejected') this.#promise = Promise.reject(this.#value);
       else {
         this.#promise = new Promise<T>((resolve, reject) => {
-          this.#waiters.push(() => (this.#state === 'fulfilled' ? resolve(this.#value as T) : reject(this.#value)));
+          this.#resolvePromise = resolve;
+          this.#rejectPromise = reject;
         });
       }
     }
@@ -139,9 +144,13 @@ export class AsyncResult<T> implements PromiseLike<T> {
         throw error;
       });
     }
+    if (ok) this.#resolvePromise?.(value as T);
+    else this.#rejectPromise?.(value);
+    this.#resolvePromise = undefined;
+    this.#rejectPromise = undefined;
     const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
+    this.#waiters = undefined;
+    if (waiters !== undefined) for (const wake of waiters) wake();
   }
 }
 
