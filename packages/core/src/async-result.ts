@@ -35,7 +35,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
   /** `wait(ms)` calls in progress; made on first use: most results are only awaited. */
   #waiters: (() => void)[] | undefined;
   #promise: Promise<T> | undefined;
-  #resolvePromise: ((value: T) => void) | undefined;
+  #resolvePromise: ((value: unknown) => void) | undefined;
   #rejectPromise: ((reason: unknown) => void) | undefined;
   // Stored without T, so that AsyncResult<T> stays covariant in T like a Promise.
   #callbacks: ResultCallbacks<unknown> | undefined;
@@ -120,7 +120,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
       else if (this.#state === 'rejected') this.#promise = Promise.reject(this.#value);
       else {
         this.#promise = new Promise<T>((resolve, reject) => {
-          this.#resolvePromise = resolve;
+          this.#resolvePromise = resolve as (value: unknown) => void;
           this.#rejectPromise = reject;
         });
       }
@@ -144,7 +144,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
         throw error;
       });
     }
-    if (ok) this.#resolvePromise?.(value as T);
+    if (ok) this.#resolvePromise?.(value);
     else this.#rejectPromise?.(value);
     this.#resolvePromise = undefined;
     this.#rejectPromise = undefined;

@@ -20,6 +20,7 @@ export {
   type Input,
   type MapAsyncOptions,
   type MapFunction,
+  type MapItem,
   type PoolBackend,
   type PoolOptions,
 } from './pool.js';

@@ -28,18 +28,18 @@ export function defaultChunksize(length: number, workers: number): number {
 }
 
 /** One `map`/`starmap`: chunks in flight, results assembled in input order. */
-export class MapRun implements JobOwner {
+export class MapRun<R> implements JobOwner {
   readonly #scheduler: Scheduler;
-  readonly #result: AsyncResult<readonly unknown[]>;
+  readonly #result: AsyncResult<R[]>;
   readonly #jobs: Job[] = [];
-  #values: unknown[];
+  #values: R[];
   #left = 0;
   #settled = false;
 
-  constructor(scheduler: Scheduler, result: AsyncResult<readonly unknown[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number) {
+  constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number) {
     this.#scheduler = scheduler;
     this.#result = result;
-    this.#values = new Array<unknown>(items.length);
+    this.#values = new Array<R>(items.length);
     if (items.length === 0) {
       this.#settled = true;
       fulfil(result, []);
@@ -57,7 +57,7 @@ export class MapRun implements JobOwner {
     if (this.#settled) return;
     const offset = job.ref as number;
     const chunk = value as unknown[];
-    for (let i = 0; i < chunk.length; i++) this.#values[offset + i] = chunk[i];
+    for (let i = 0; i < chunk.length; i++) this.#values[offset + i] = chunk[i] as R;
     if (--this.#left === 0) {
       this.#settled = true;
       const values = this.#values;

@@ -15,13 +15,13 @@ import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from '.
 import { RunMode } from './wire.js';
 
 /** Options of `new Pool(options)`, as Python's `Pool(processes, initializer, initargs, maxtasksperchild, context)`. */
-export interface PoolOptions<I extends TaskFunction = TaskFunction> {
+export interface PoolOptions {
   /** Number of workers. Default: `os.availableParallelism()`. */
   processes?: number;
   /** Runs once in every worker before its first task, replacements included. */
-  initializer?: Task<I>;
+  initializer?: Task;
   /** Arguments for `initializer`. Default: `[]`. */
-  initargs?: TaskArgs<I>;
+  initargs?: readonly unknown[];
   /** Tasks a worker runs before it is replaced by a fresh one. Default: no limit (`null`). */
   maxtasksperchild?: number | null;
   /** Where workers run; see the `mpool` package for the names. */
@@ -47,6 +47,9 @@ export interface MapAsyncOptions<R> extends ResultCallbacks<R[]> {
 
 /** A one-argument task function, for `map` and `imap`. */
 export type MapFunction = (item: never) => unknown;
+
+/** The item type `map` and `imap` take for `F`: its first parameter; anything when it has none. */
+export type MapItem<F extends MapFunction> = Parameters<F> extends [] ? unknown : Parameters<F>[0];
 
 /** What `map` and `imap` accept as input. */
 export type Input<T> = Iterable<T> | AsyncIterable<T>;
@@ -169,12 +172,12 @@ export class Pool {
    * @param chunksize items per message to a worker; default: about four chunks per worker.
    * @example await pool.map(sqr, [1, 2, 3], 2); // [1, 4, 9]
    */
-  async map<F extends MapFunction>(fn: Task<F>, iterable: Input<Parameters<F>[0]>, chunksize?: ChunksizeOption): Promise<TaskResult<F>[]> {
+  async map<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, chunksize?: ChunksizeOption): Promise<TaskResult<F>[]> {
     return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readChunksize(chunksize), undefined).get();
   }
 
   /** `map` returning an {@link AsyncResult}, with optional callbacks. */
-  mapAsync<F extends MapFunction>(fn: Task<F>, iterable: Input<Parameters<F>[0]>, options?: ChunksizeOption | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
+  mapAsync<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
     return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readChunksize(options), typeof options === 'object' ? (options as MapAsyncOptions<TaskResult<F>>) : undefined);
   }
 
@@ -197,12 +200,12 @@ export class Pool {
    * @param chunksize items per message to a worker; default 1.
    * @example for await (const y of pool.imap(sqr, naturals())) if (y > 100) break;
    */
-  imap<F extends MapFunction>(fn: Task<F>, iterable: Input<Parameters<F>[0]>, chunksize?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
+  imap<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, chunksize?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
     return this.#imap(fn, iterable, chunksize, true);
   }
 
   /** `imap` yielding results as they complete, in any order. */
-  imapUnordered<F extends MapFunction>(fn: Task<F>, iterable: Input<Parameters<F>[0]>, chunksize?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
+  imapUnordered<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, chunksize?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
     return this.#imap(fn, iterable, chunksize, false);
   }
 

@@ -180,6 +180,7 @@ export class Scheduler {
     this.#state = 'closed';
     this.#updateReferenced();
     if (this.#pending === 0) this.#stopIdleWorkers();
+    this.#checkAllExited(); // a pool with no worker left (none could start) is done at once
   }
 
   /** Fails every pending job with `reason` and stops every worker now. */

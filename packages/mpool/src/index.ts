@@ -22,6 +22,7 @@ export {
   type Input,
   type MapAsyncOptions,
   type MapFunction,
+  type MapItem,
   type PoolOptions,
   type ResultCallbacks,
   type Task,
