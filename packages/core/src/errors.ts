@@ -30,7 +30,10 @@ export class PoolStateError extends MpoolError {
 }
 nameClass(PoolStateError, 'PoolStateError');
 
-/** A wait ran out: `AsyncResult.get(ms)`. */
+/**
+ * A wait ran out: `AsyncResult.get(ms)`, or a task past its `timeout` (whose worker was then
+ * stopped and replaced).
+ */
 export class TimeoutError extends MpoolError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -89,3 +92,14 @@ export class ResultNotReadyError extends MpoolError {
   }
 }
 nameClass(ResultNotReadyError, 'ResultNotReadyError');
+
+/**
+ * The task's `signal` was aborted: a queued task never ran; a running one's worker was stopped and
+ * replaced. `cause` is the signal's `reason`.
+ */
+export class AbortError extends MpoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+nameClass(AbortError, 'AbortError');

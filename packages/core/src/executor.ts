@@ -5,6 +5,18 @@
  */
 import type { WorkerInit } from './wire.js';
 
+/** Memory limits of a worker, in Node's `resourceLimits` terms. */
+export interface WorkerLimits {
+  /** The main heap's limit. */
+  readonly maxOldGenerationSizeMb?: number;
+  /** The young generation's limit. */
+  readonly maxYoungGenerationSizeMb?: number;
+  /** The code range (threads only). */
+  readonly codeRangeSizeMb?: number;
+  /** The thread's stack (threads only). */
+  readonly stackSizeMb?: number;
+}
+
 /** How a worker ended. */
 export interface WorkerExitInfo {
   /** The exit code, or `null` when a signal ended it. */

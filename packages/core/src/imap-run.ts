@@ -9,6 +9,7 @@
  * before it come first. A task error ends the iteration at its item, after the items before it
  * in its chunk. Leaving the loop (`return()`) stops the pulling and withdraws the queued chunks.
  */
+import { abortError, onAbort } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
 import type { Scheduler } from './scheduler.js';
 import type { FnEntry } from './task.js';
@@ -30,6 +31,8 @@ export interface ImapOptions {
   readonly ordered: boolean;
   readonly chunksize: number;
   readonly workers: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
 }
 
 export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
@@ -56,6 +59,10 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   /** The input's own error, and the chunk number it stands at. */
   #inputError: { error: unknown; at: number } | undefined;
   #finished = false;
+  readonly #timeoutMs: number;
+  /** The AbortError to throw at the next `next()`, once the signal has fired. */
+  #aborted: unknown;
+  #stopListening: (() => void) | undefined;
   /** Pending `next()` calls waiting for something to happen. */
   #waiting: (() => void)[] = [];
 
@@ -66,6 +73,18 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
     this.#ordered = options.ordered;
     this.#chunksize = options.chunksize;
     this.#window = Math.max(options.workers * WINDOW_CHUNKS_PER_WORKER, Math.ceil(WINDOW_ITEMS / options.chunksize));
+    this.#timeoutMs = options.timeoutMs;
+    const signal = options.signal;
+    if (signal?.aborted === true) this.#aborted = abortError(signal);
+    else if (signal !== undefined) {
+      this.#stopListening = onAbort(signal, () => {
+        if (this.#finished) return;
+        this.#aborted = abortError(signal);
+        for (const job of this.#jobs.values()) scheduler.abort(job);
+        this.#jobs.clear();
+        this.#notify();
+      });
+    }
     const asyncFactory = (input as AsyncIterable<unknown>)[Symbol.asyncIterator];
     this.#sourceIsAsync = typeof asyncFactory === 'function';
     this.#source = this.#sourceIsAsync ? (input as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (input as Iterable<unknown>)[Symbol.iterator]();
@@ -79,6 +98,10 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   async next(): Promise<IteratorResult<T>> {
     for (;;) {
       if (this.#finished) return { done: true, value: undefined };
+      if (this.#aborted !== undefined) {
+        this.#finish();
+        throw this.#aborted;
+      }
       const current = this.#current;
       if (current !== undefined) {
         if (this.#currentIndex < current.values.length) {
@@ -153,13 +176,15 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   #submit(items: unknown[]): void {
     const index = this.#submitted++;
     const job = new Job(this.#fn, this.#mode, items, items.length, this, index);
+    job.timeoutMs = this.#timeoutMs;
+    job.alone = this.#timeoutMs !== Infinity || this.#stopListening !== undefined;
     this.#jobs.set(index, job);
     this.#scheduler.submit(job);
   }
 
   /** Pulls input while the window has room; at most one pull loop runs at a time. */
   #pull(): void {
-    if (this.#pulling || this.#exhausted || this.#finished) return;
+    if (this.#pulling || this.#exhausted || this.#finished || this.#aborted !== undefined) return;
     this.#pulling = true;
     void this.#pullLoop();
   }
@@ -167,7 +192,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   async #pullLoop(): Promise<void> {
     let items: unknown[] = [];
     try {
-      while (!this.#exhausted && !this.#finished && this.#submitted - this.#consumed < this.#window) {
+      while (!this.#exhausted && !this.#finished && this.#aborted === undefined && this.#submitted - this.#consumed < this.#window) {
         const source = this.#source as Iterator<unknown> | AsyncIterator<unknown>;
         const step = this.#sourceIsAsync ? await source.next() : (source.next() as IteratorResult<unknown>);
         if (this.#finished) return;
@@ -198,6 +223,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#stopListening?.();
     for (const job of this.#jobs.values()) this.#scheduler.cancel(job);
     this.#jobs.clear();
     this.#outcomes.clear();

@@ -4,6 +4,7 @@
  */
 export { AsyncResult, type ResultCallbacks } from './async-result.js';
 export {
+  AbortError,
   DataCloneError,
   InitializerError,
   MpoolError,
@@ -13,12 +14,11 @@ export {
   WorkerCrashedError,
   type WorkerExit,
 } from './errors.js';
-export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle } from './executor.js';
+export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
+export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, MapAsyncOptions, MapOptions, TaskOptions } from './call-options.js';
 export {
   Pool,
-  type ChunksizeOption,
   type Input,
-  type MapAsyncOptions,
   type MapFunction,
   type MapItem,
   type PoolBackend,

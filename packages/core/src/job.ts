@@ -22,10 +22,16 @@ export interface JobOwner {
 export class Job {
   state = JobState.Queued;
   /**
-   * Set after the worker running this job died alongside other unanswered jobs: it runs alone,
-   * so that a job that kills its worker again is known for certain to be the one.
+   * The job runs alone on its worker, with nothing sent to it before or after meanwhile: a job
+   * with a timeout or an abort signal (stopping its worker then stops nothing else, and its
+   * clock starts when it really starts), and a job re-run after its worker died alongside other
+   * unanswered jobs (one that kills its worker again is then known for certain to be the one).
    */
-  isolated = false;
+  alone = false;
+  /** Milliseconds the job may run before it fails with `TimeoutError`; `Infinity` for no limit. */
+  timeoutMs = Infinity;
+  /** The running job's timeout timer. */
+  timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly fn: FnEntry,

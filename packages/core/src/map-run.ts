@@ -1,22 +1,10 @@
-/**
- * The owners that turn job outcomes into what users see: one `AsyncResult` per `applyAsync`, one
- * ordered array per `mapAsync`.
- */
+/** `mapAsync` and `starmapAsync`: chunks in flight, results assembled in input order. */
 import { AsyncResult, fulfil, reject } from './async-result.js';
+import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
 import type { Scheduler } from './scheduler.js';
 import type { FnEntry } from './task.js';
 import { RunMode } from './wire.js';
-
-/** The owner of every `apply` job: the job's `ref` is its AsyncResult. */
-export const applyOwner: JobOwner = {
-  jobSucceeded(job, value) {
-    fulfil(job.ref as AsyncResult<unknown>, value);
-  },
-  jobFailed(job, error) {
-    reject(job.ref as AsyncResult<unknown>, error);
-  },
-};
 
 /**
  * Python's default chunk size: the input split into about four chunks per worker, so that an
@@ -35,8 +23,9 @@ export class MapRun<R> implements JobOwner {
   #values: R[];
   #left = 0;
   #settled = false;
+  #stopListening: (() => void) | undefined;
 
-  constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number) {
+  constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal'>) {
     this.#scheduler = scheduler;
     this.#result = result;
     this.#values = new Array<R>(items.length);
@@ -45,12 +34,30 @@ export class MapRun<R> implements JobOwner {
       fulfil(result, []);
       return;
     }
+    const { signal, timeoutMs } = settings;
     for (let offset = 0; offset < items.length; offset += chunksize) {
       const chunk = items.slice(offset, offset + chunksize);
-      this.#jobs.push(new Job(fn, mode, chunk, chunk.length, this, offset));
+      const job = new Job(fn, mode, chunk, chunk.length, this, offset);
+      job.timeoutMs = timeoutMs;
+      job.alone = timeoutMs !== Infinity || signal !== undefined;
+      this.#jobs.push(job);
     }
     this.#left = this.#jobs.length;
+    if (signal !== undefined) {
+      this.#stopListening = onAbort(signal, () => {
+        if (this.#settled) return;
+        this.#settle();
+        for (const job of this.#jobs) scheduler.abort(job);
+        reject(this.#result, abortError(signal));
+      });
+    }
     for (const job of this.#jobs) scheduler.submit(job);
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.#values = [];
+    this.#stopListening?.();
   }
 
   jobSucceeded(job: Job, value: unknown): void {
@@ -59,17 +66,15 @@ export class MapRun<R> implements JobOwner {
     const chunk = value as unknown[];
     for (let i = 0; i < chunk.length; i++) this.#values[offset + i] = chunk[i] as R;
     if (--this.#left === 0) {
-      this.#settled = true;
       const values = this.#values;
-      this.#values = [];
+      this.#settle();
       fulfil(this.#result, values);
     }
   }
 
   jobFailed(_job: Job, error: unknown): void {
     if (this.#settled) return;
-    this.#settled = true;
-    this.#values = [];
+    this.#settle();
     // Like Python, the first failure settles the map; unlike Python, the chunks still queued
     // are withdrawn rather than run for nothing.
     for (const job of this.#jobs) this.#scheduler.cancel(job);

@@ -3,12 +3,23 @@
  * turns calls into jobs and owners, and guards the pool's lifecycle: running → closed → terminated.
  */
 import { availableParallelism } from 'node:os';
-import { AsyncResult, reject, type ResultCallbacks } from './async-result.js';
+import { AbortableApply, applyOwner } from './apply-run.js';
+import { AsyncResult, reject } from './async-result.js';
+import {
+  abortError,
+  checkTaskTimeout,
+  readCallOptions,
+  type ApplyAsyncOptions,
+  type ApplyOptions,
+  type CallSettings,
+  type ChunksizeOption,
+  type MapAsyncOptions,
+} from './call-options.js';
 import { PoolStateError } from './errors.js';
-import type { Executor } from './executor.js';
+import type { Executor, WorkerLimits } from './executor.js';
 import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
-import { applyOwner, defaultChunksize, MapRun } from './map-run.js';
+import { defaultChunksize, MapRun } from './map-run.js';
 import { Scheduler, type Fallback } from './scheduler.js';
 import { describe, FnRegistry, type FnEntry, type Task, type TaskArgs, type TaskFunction, type TaskResult } from './task.js';
 import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
@@ -26,6 +37,17 @@ export interface PoolOptions {
   maxtasksperchild?: number | null;
   /** Where workers run; see the `mpool` package for the names. */
   context?: string;
+  /**
+   * Milliseconds any task (for maps: any chunk) may run before it fails with `TimeoutError` and
+   * its worker is replaced; each call's `timeout` overrides it. Default: none.
+   */
+  timeout?: number;
+  /**
+   * Memory limits of each worker. A worker that exceeds them fails its task with
+   * `WorkerCrashedError` and is replaced. Threads honour them all; processes honour
+   * `maxOldGenerationSizeMb` and `maxYoungGenerationSizeMb`.
+   */
+  resourceLimits?: WorkerLimits;
 }
 
 /** The context a pool runs in: its name and the backend that starts its workers. */
@@ -34,15 +56,6 @@ export interface PoolBackend {
   readonly executor: Executor;
   /** Where to move when a task or the initializer cannot run on `executor` (the 'auto' context). */
   readonly fallback?: Fallback;
-}
-
-/** `chunksize` as a number, or as `{ chunksize }`. */
-export type ChunksizeOption = number | { chunksize?: number };
-
-/** Options of `mapAsync` and `starmapAsync`. */
-export interface MapAsyncOptions<R> extends ResultCallbacks<R[]> {
-  /** Items per message to a worker. Default: about four chunks per worker, as in Python. */
-  chunksize?: number;
 }
 
 /** A one-argument task function, for `map` and `imap`. */
@@ -54,14 +67,7 @@ export type MapItem<F extends MapFunction> = Parameters<F> extends [] ? unknown 
 /** What `map` and `imap` accept as input. */
 export type Input<T> = Iterable<T> | AsyncIterable<T>;
 
-const POOL_OPTION_NAMES = new Set(['processes', 'initializer', 'initargs', 'maxtasksperchild', 'context']);
-
-function readChunksize(option: unknown, name = 'chunksize'): number | undefined {
-  if (option === undefined || option === null) return undefined;
-  if (typeof option === 'object') return readChunksize((option as { chunksize?: unknown }).chunksize, name);
-  checkPositiveInteger(option, name);
-  return option;
-}
+const POOL_OPTION_NAMES = new Set(['processes', 'initializer', 'initargs', 'maxtasksperchild', 'context', 'timeout', 'resourceLimits']);
 
 function checkInput(iterable: unknown): asserts iterable is Input<unknown> {
   if (!isIterable(iterable) && !isAsyncIterable(iterable)) {
@@ -86,6 +92,7 @@ export class Pool {
   readonly #scheduler: Scheduler;
   readonly #functions = new FnRegistry();
   readonly #size: number;
+  readonly #timeoutMs: number;
   #terminating: Promise<void> | undefined;
 
   /**
@@ -113,6 +120,7 @@ export class Pool {
     checkArray(initargs, 'initargs');
     const initializer = opts.initializer === undefined || opts.initializer === null ? undefined : this.#functions.lookup(opts.initializer).spec;
     this.#size = size;
+    this.#timeoutMs = checkTaskTimeout(opts.timeout, 'timeout');
     this.#scheduler = new Scheduler({
       executor: backend.executor,
       context: backend.context,
@@ -143,70 +151,67 @@ export class Pool {
 
   /**
    * Runs `fn(...args)` in a worker and resolves with its result.
+   * @param options `timeout` (ms) and `signal`; see {@link TaskOptions}.
    * @example await pool.apply(sqr, [5]); // 25
    */
-  async apply<F extends TaskFunction>(fn: Task<F>, args?: TaskArgs<F>): Promise<TaskResult<F>> {
-    return this.applyAsync(fn, args).get();
+  async apply<F extends TaskFunction>(fn: Task<F>, args?: TaskArgs<F>, options?: ApplyOptions): Promise<TaskResult<F>> {
+    return this.#applyAsync<TaskResult<F>>(fn, args, readCallOptions(options, 'apply', this.#timeoutMs)).get();
   }
 
   /**
    * Runs `fn(...args)` in a worker; returns at once with an {@link AsyncResult}.
    * Throws `PoolStateError` when the pool no longer takes work.
+   * @param options `callback`, `errorCallback`, `timeout` (ms), `signal`.
    * @example
    * const r = pool.applyAsync(sqr, [7], { callback: (v) => console.log(v) });
    * await r; // 49
    */
-  applyAsync<F extends TaskFunction>(fn: Task<F>, args?: TaskArgs<F>, callbacks?: ResultCallbacks<TaskResult<F>>): AsyncResult<TaskResult<F>> {
-    const entry = this.#functions.lookup(fn);
-    const argv: readonly unknown[] = args ?? [];
-    checkArray(argv, 'args');
-    this.#checkRunning();
-    const result = new AsyncResult<TaskResult<F>>(callbacks);
-    this.#scheduler.submit(new Job(entry, RunMode.Apply, argv, 1, applyOwner, result));
-    return result;
+  applyAsync<F extends TaskFunction>(fn: Task<F>, args?: TaskArgs<F>, options?: ApplyAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>> {
+    return this.#applyAsync<TaskResult<F>>(fn, args, readCallOptions(options, 'applyAsync', this.#timeoutMs));
   }
 
   /**
    * `fn(item)` for every item, in parallel, in chunks; resolves with the results in input order.
    * Rejects with the first error (a task's, or the input's own).
-   * @param chunksize items per message to a worker; default: about four chunks per worker.
+   * @param options the chunksize (items per message to a worker; default about four chunks per
+   *   worker, as Python's), or `{ chunksize, timeout, signal }`.
    * @example await pool.map(sqr, [1, 2, 3], 2); // [1, 4, 9]
    */
-  async map<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, chunksize?: ChunksizeOption): Promise<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readChunksize(chunksize), undefined).get();
+  async map<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption): Promise<TaskResult<F>[]> {
+    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readCallOptions(options, 'map', this.#timeoutMs)).get();
   }
 
-  /** `map` returning an {@link AsyncResult}, with optional callbacks. */
-  mapAsync<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readChunksize(options), typeof options === 'object' ? (options as MapAsyncOptions<TaskResult<F>>) : undefined);
+  /** `map` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
+  mapAsync<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: number | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
+    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readCallOptions(options, 'mapAsync', this.#timeoutMs));
   }
 
   /**
    * `fn(...args)` for every argument list; results in input order.
    * @example await pool.starmap(add, [[1, 2], [3, 4]]); // [3, 7]
    */
-  async starmap<F extends TaskFunction>(fn: Task<F>, iterable: Input<TaskArgs<F>>, chunksize?: ChunksizeOption): Promise<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Starmap, readChunksize(chunksize), undefined).get();
+  async starmap<F extends TaskFunction>(fn: Task<F>, iterable: Input<TaskArgs<F>>, options?: ChunksizeOption): Promise<TaskResult<F>[]> {
+    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'map', this.#timeoutMs)).get();
   }
 
-  /** `starmap` returning an {@link AsyncResult}, with optional callbacks. */
-  starmapAsync<F extends TaskFunction>(fn: Task<F>, iterable: Input<TaskArgs<F>>, options?: ChunksizeOption | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Starmap, readChunksize(options), typeof options === 'object' ? (options as MapAsyncOptions<TaskResult<F>>) : undefined);
+  /** `starmap` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
+  starmapAsync<F extends TaskFunction>(fn: Task<F>, iterable: Input<TaskArgs<F>>, options?: number | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
+    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'mapAsync', this.#timeoutMs));
   }
 
   /**
    * A lazy, ordered `map`: an async iterator that pulls the input as the results are consumed.
    * Works on endless inputs; leaving the loop stops the remaining work.
-   * @param chunksize items per message to a worker; default 1.
+   * @param options the chunksize (default 1), or `{ chunksize, timeout, signal }`.
    * @example for await (const y of pool.imap(sqr, naturals())) if (y > 100) break;
    */
-  imap<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, chunksize?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
-    return this.#imap(fn, iterable, chunksize, true);
+  imap<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
+    return this.#imap(fn, iterable, options, true);
   }
 
   /** `imap` yielding results as they complete, in any order. */
-  imapUnordered<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, chunksize?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
-    return this.#imap(fn, iterable, chunksize, false);
+  imapUnordered<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
+    return this.#imap(fn, iterable, options, false);
   }
 
   /**
@@ -255,16 +260,38 @@ export class Pool {
     if (broken !== undefined) throw new PoolStateError('The pool is broken: its workers could not start', { cause: broken });
   }
 
-  #mapAsync<R>(fn: unknown, iterable: unknown, mode: RunMode.Map | RunMode.Starmap, chunksize: number | undefined, callbacks: ResultCallbacks<R[]> | undefined): AsyncResult<R[]> {
+  #applyAsync<R>(fn: unknown, args: unknown, settings: CallSettings): AsyncResult<R> {
+    const entry = this.#functions.lookup(fn);
+    const argv = args ?? [];
+    checkArray(argv, 'args');
+    this.#checkRunning();
+    const result = new AsyncResult<R>(settings.callbacks);
+    const { signal, timeoutMs } = settings;
+    if (signal?.aborted === true) {
+      reject(result, abortError(signal));
+      return result;
+    }
+    const owner = signal === undefined ? applyOwner : new AbortableApply();
+    const job = new Job(entry, RunMode.Apply, argv, 1, owner, result);
+    job.timeoutMs = timeoutMs;
+    job.alone = timeoutMs !== Infinity || signal !== undefined;
+    if (owner instanceof AbortableApply && signal !== undefined) owner.watch(this.#scheduler, signal, job);
+    this.#scheduler.submit(job);
+    return result;
+  }
+
+  #mapAsync<R>(fn: unknown, iterable: unknown, mode: RunMode.Map | RunMode.Starmap, settings: CallSettings): AsyncResult<R[]> {
     const entry = this.#functions.lookup(fn);
     checkInput(iterable);
     this.#checkRunning();
-    const result = new AsyncResult<R[]>(callbacks);
+    const result = new AsyncResult<R[]>(settings.callbacks);
+    const { signal } = settings;
     const start = (items: unknown[]): void => {
+      if (signal?.aborted === true) throw abortError(signal);
       if (mode === RunMode.Starmap) {
         for (const args of items) checkArray(args, 'each starmap item');
       }
-      new MapRun(this.#scheduler, result, entry, mode, items, chunksize ?? defaultChunksize(items.length, this.#size));
+      new MapRun(this.#scheduler, result, entry, mode, items, settings.chunksize ?? defaultChunksize(items.length, this.#size), settings);
     };
     if (Array.isArray(iterable) || !isAsyncIterable(iterable)) {
       // A sync input is read now, as Python lists it before mapping.
@@ -286,11 +313,17 @@ export class Pool {
     return result;
   }
 
-  #imap(fn: unknown, iterable: unknown, chunksize: ChunksizeOption | undefined, ordered: boolean): ImapRun<never> {
+  #imap(fn: unknown, iterable: unknown, options: unknown, ordered: boolean): ImapRun<never> {
     const entry: FnEntry = this.#functions.lookup(fn);
     checkInput(iterable);
-    const size = readChunksize(chunksize) ?? 1;
+    const settings = readCallOptions(options, 'map', this.#timeoutMs);
     this.#checkRunning();
-    return new ImapRun<never>(this.#scheduler, entry, RunMode.Map, iterable, { ordered, chunksize: size, workers: this.#size });
+    return new ImapRun<never>(this.#scheduler, entry, RunMode.Map, iterable, {
+      ordered,
+      chunksize: settings.chunksize ?? 1,
+      workers: this.#size,
+      timeoutMs: settings.timeoutMs,
+      signal: settings.signal,
+    });
   }
 }

@@ -14,7 +14,7 @@
  */
 import { decodeThrown } from './error-codec.js';
 import { Deque } from './deque.js';
-import { DataCloneError, InitializerError, WorkerCrashedError } from './errors.js';
+import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo, WorkerHandle } from './executor.js';
 import { Job, JobState } from './job.js';
 import { MessageKind, ResultStatus, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
@@ -50,7 +50,7 @@ class Slot {
   readonly known = new Set<number>();
   /** Jobs it may still be given (`maxtasksperchild`). */
   quota: number;
-  /** It is running an isolated job and gets nothing else meanwhile. */
+  /** It is running a job that must run alone, and gets nothing else meanwhile. */
   isolating = false;
   stopSent = false;
   handle!: WorkerHandle;
@@ -174,6 +174,23 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Stops a job for good, for its owner, who settles its own result: a queued job never runs; a
+   * running one that runs alone has its worker ended and replaced; any other has its result
+   * dropped.
+   */
+  abort(job: Job): void {
+    if (job.state === JobState.Running && job.alone) {
+      for (const slot of this.#slots) {
+        if (slot.inFlight.peek() === job) {
+          this.#stopRunning(slot, job, undefined);
+          return;
+        }
+      }
+    }
+    this.cancel(job);
+  }
+
   /** Stops taking work; workers stop once every pending job is done. */
   close(): void {
     if (this.#state !== 'running') return;
@@ -237,9 +254,9 @@ export class Scheduler {
         this.#queue.shift();
         continue;
       }
-      // Always at least one job per message; an isolated job travels alone to an idle worker.
-      if (count > 0 && (weight + job.weight > maxWeight || job.isolated)) break;
-      if (job.isolated && slot.inFlight.length > 0) break;
+      // Always at least one job per message; a job that runs alone goes to an idle worker.
+      if (count > 0 && (weight + job.weight > maxWeight || job.alone)) break;
+      if (job.alone && slot.inFlight.length > 0) break;
       this.#queue.shift();
       this.#queuedWeight -= job.weight;
       if (!slot.known.has(job.fn.id)) {
@@ -253,8 +270,9 @@ export class Scheduler {
       slot.quota--;
       weight += job.weight;
       count++;
-      if (job.isolated) {
+      if (job.alone) {
         slot.isolating = true;
+        if (job.timeoutMs !== Infinity) job.timer = setTimeout(() => this.#timedOut(slot, job), job.timeoutMs);
         break;
       }
     }
@@ -365,6 +383,7 @@ export class Scheduler {
     const cancelled = job.state === JobState.Cancelled;
     job.state = JobState.Done;
     job.payload = undefined;
+    this.#clearTimer(job);
     this.#jobFinished();
     if (cancelled) return;
     switch (status) {
@@ -395,8 +414,32 @@ export class Scheduler {
     if (job.state === JobState.Queued) this.#queuedWeight -= job.weight;
     job.state = JobState.Done;
     job.payload = undefined;
+    this.#clearTimer(job);
     this.#jobFinished();
     if (!cancelled) job.owner.jobFailed(job, error, undefined);
+  }
+
+  #clearTimer(job: Job): void {
+    if (job.timer !== undefined) {
+      clearTimeout(job.timer);
+      job.timer = undefined;
+    }
+  }
+
+  /** A job ran past its timeout: it fails, and its worker, which may never return, is replaced. */
+  #timedOut(slot: Slot, job: Job): void {
+    job.timer = undefined;
+    if (job.state !== JobState.Running || slot.inFlight.peek() !== job) return;
+    this.#stopRunning(slot, job, new TimeoutError(`The task ran past its timeout of ${job.timeoutMs} ms; its worker was stopped and will be replaced`));
+  }
+
+  /** Ends a job that runs alone on `slot`, failing it with `error` if given, and ends its worker. */
+  #stopRunning(slot: Slot, job: Job, error: Error | undefined): void {
+    slot.inFlight.shift();
+    slot.inFlightWeight -= job.weight;
+    if (error === undefined) job.state = JobState.Cancelled;
+    this.#fail(job, error);
+    this.#end(slot);
   }
 
   #failEverything(error: Error): void {
@@ -517,13 +560,13 @@ export class Scheduler {
    */
   #recoverJobs(jobs: Job[], info: WorkerExitInfo): void {
     const first = jobs[0];
-    if (jobs.length === 1 || first.isolated) {
+    if (jobs.length === 1 || first.alone) {
       const cause = info.error;
       const detail = cause instanceof Error ? `: ${cause.message}` : '';
       this.#fail(first, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
       jobs = jobs.slice(1);
     } else {
-      for (const job of jobs) job.isolated = true;
+      for (const job of jobs) job.alone = true;
     }
     for (let i = jobs.length - 1; i >= 0; i--) {
       const job = jobs[i];
@@ -563,6 +606,7 @@ export class Scheduler {
 }
 
 function describeExit(info: WorkerExitInfo): string {
+  if (info.signal === 'SIGABRT') return 'killed by SIGABRT: out of memory, most likely';
   return info.signal !== null ? `killed by ${info.signal}` : `exit code ${String(info.code)}`;
 }
 

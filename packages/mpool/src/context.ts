@@ -9,7 +9,7 @@
  *   'auto'        threads, moving to 'fork' processes when a task or the initializer cannot run
  *                 in a thread (the default)
  */
-import type { Executor, PoolBackend } from '@mpool/core';
+import type { Executor, PoolBackend, WorkerLimits } from '@mpool/core';
 import { ForkserverExecutor, ProcessExecutor } from '@mpool/processes';
 import { ThreadExecutor } from '@mpool/threads';
 
@@ -33,21 +33,24 @@ export function needsProcess(error: unknown): boolean {
   return typeof code === 'string' && THREAD_UNSUPPORTED_CODES.has(code);
 }
 
-// Stateless executors are shared by every pool; a forkserver keeps a spare, so one per pool.
-let threads: ThreadExecutor | undefined;
-let forks: ProcessExecutor | undefined;
-let spawns: ProcessExecutor | undefined;
+/** Node flags that give a process the heap limits a thread gets from `resourceLimits`. */
+function heapFlags(limits: WorkerLimits | undefined): string[] {
+  const flags: string[] = [];
+  if (limits?.maxOldGenerationSizeMb !== undefined) flags.push(`--max-old-space-size=${limits.maxOldGenerationSizeMb}`);
+  // V8's young generation is three semi-spaces.
+  if (limits?.maxYoungGenerationSizeMb !== undefined) flags.push(`--max-semi-space-size=${Math.max(1, Math.floor(limits.maxYoungGenerationSizeMb / 3))}`);
+  return flags;
+}
 
-function executorFor(name: Exclude<ContextName, 'auto'>): Executor {
+function executorFor(name: Exclude<ContextName, 'auto'>, limits: WorkerLimits | undefined): Executor {
   switch (name) {
     case 'thread':
-      return (threads ??= new ThreadExecutor());
+      return new ThreadExecutor({ resourceLimits: limits });
     case 'fork':
-      return (forks ??= new ProcessExecutor({ start: 'fork' }));
     case 'spawn':
-      return (spawns ??= new ProcessExecutor({ start: 'spawn' }));
+      return new ProcessExecutor({ start: name, execArgv: heapFlags(limits) });
     case 'forkserver':
-      return new ForkserverExecutor();
+      return new ForkserverExecutor({ execArgv: heapFlags(limits) });
   }
 }
 
@@ -58,13 +61,30 @@ export function checkContextName(name: unknown): asserts name is ContextName {
   }
 }
 
-/** The backend for a context name. */
-export function backendFor(name: unknown): PoolBackend {
+const LIMIT_NAMES = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
+
+/** Throws `TypeError`/`RangeError` unless `limits` is a resourceLimits object of positive numbers. */
+export function checkLimits(limits: unknown): asserts limits is WorkerLimits | undefined {
+  if (limits === undefined) return;
+  if (typeof limits !== 'object' || limits === null) {
+    throw new TypeError(`Expected \`resourceLimits\` to be an object (${LIMIT_NAMES.join(', ')}), got \`${String(limits)}\``);
+  }
+  for (const [key, value] of Object.entries(limits)) {
+    if (!LIMIT_NAMES.includes(key)) throw new TypeError(`Unknown resource limit \`${key}\`; the limits are ${LIMIT_NAMES.join(', ')}`);
+    if (value === undefined) continue;
+    if (typeof value !== 'number') throw new TypeError(`Expected \`resourceLimits.${key}\` to be a number of megabytes, got \`${typeof value}\``);
+    if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`Expected \`resourceLimits.${key}\` to be a number of megabytes > 0, got \`${value}\``);
+  }
+}
+
+/** The backend for a context name, its workers limited to `limits`. */
+export function backendFor(name: unknown, limits?: WorkerLimits): PoolBackend {
   checkContextName(name);
-  if (name !== 'auto') return { context: name, executor: executorFor(name) };
+  checkLimits(limits);
+  if (name !== 'auto') return { context: name, executor: executorFor(name, limits) };
   return {
     context: 'thread',
-    executor: executorFor('thread'),
-    fallback: { context: 'fork', executor: executorFor('fork'), when: needsProcess },
+    executor: executorFor('thread', limits),
+    fallback: { context: 'fork', executor: executorFor('fork', limits), when: needsProcess },
   };
 }

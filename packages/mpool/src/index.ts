@@ -9,6 +9,7 @@
 export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
 export { CONTEXT_NAMES, type ContextName } from './context.js';
 export {
+  AbortError,
   AsyncResult,
   DataCloneError,
   InitializerError,
@@ -18,9 +19,12 @@ export {
   TimeoutError,
   WorkerCrashedError,
   task,
+  type ApplyAsyncOptions,
+  type ApplyOptions,
   type ChunksizeOption,
   type Input,
   type MapAsyncOptions,
+  type MapOptions,
   type MapFunction,
   type MapItem,
   type PoolOptions,
@@ -28,7 +32,9 @@ export {
   type Task,
   type TaskArgs,
   type TaskFunction,
+  type TaskOptions,
   type TaskRef,
   type TaskResult,
   type WorkerExit,
+  type WorkerLimits,
 } from '@mpool/core';

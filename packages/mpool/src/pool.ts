@@ -18,8 +18,8 @@ export interface MpoolOptions extends PoolOptions {
  */
 export class Pool extends CorePool {
   constructor(options?: number | MpoolOptions) {
-    const context = typeof options === 'object' && options !== null ? (options.context ?? DEFAULT_CONTEXT) : DEFAULT_CONTEXT;
-    super(options, backendFor(context));
+    const opts = typeof options === 'object' && options !== null ? options : {};
+    super(options, backendFor(opts.context ?? DEFAULT_CONTEXT, opts.resourceLimits));
   }
 }
 

@@ -1,0 +1,128 @@
+/**
+ * The options every call that runs work takes (`timeout`, `signal`), the ones maps add
+ * (`chunksize`) and the callbacks of the `…Async` methods: their types, and their checks.
+ */
+import type { ResultCallbacks } from './async-result.js';
+import { AbortError } from './errors.js';
+import { describe } from './task.js';
+import { checkPositiveInteger } from './validate.js';
+
+/** What any call that runs work takes. */
+export interface TaskOptions {
+  /**
+   * Milliseconds a task (for maps: a chunk) may run; past it, it fails with `TimeoutError` and
+   * its worker is stopped and replaced. Default: the pool's `timeout`, else none.
+   * A task with a timeout runs alone on its worker, so its clock starts when it does.
+   */
+  timeout?: number;
+  /**
+   * Aborting it fails the call with `AbortError`: queued tasks never run, running ones have their
+   * worker stopped and replaced. A task with a signal runs alone on its worker.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of `apply`. */
+export type ApplyOptions = TaskOptions;
+
+/** Options of `applyAsync`: callbacks too. */
+export interface ApplyAsyncOptions<R> extends TaskOptions, ResultCallbacks<R> {}
+
+/** Options of `map`, `starmap`, `imap` and `imapUnordered`. */
+export interface MapOptions extends TaskOptions {
+  /** Items per message to a worker. Default: about four chunks per worker for maps (Python's), 1 for imaps. */
+  chunksize?: number;
+}
+
+/** Options of `mapAsync` and `starmapAsync`: callbacks too. */
+export interface MapAsyncOptions<R> extends MapOptions, ResultCallbacks<R[]> {}
+
+/** A map's chunksize as a number, or its options. */
+export type ChunksizeOption = number | MapOptions;
+
+/** The checked options of one call. */
+export interface CallSettings {
+  readonly chunksize: number | undefined;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly callbacks: ResultCallbacks<unknown> | undefined;
+}
+
+const TASK_KEYS = ['timeout', 'signal'];
+const KEYS = {
+  apply: TASK_KEYS,
+  applyAsync: [...TASK_KEYS, 'callback', 'errorCallback'],
+  map: [...TASK_KEYS, 'chunksize'],
+  mapAsync: [...TASK_KEYS, 'chunksize', 'callback', 'errorCallback'],
+} as const;
+
+export type CallKind = keyof typeof KEYS;
+
+/** Checks a timeout option: a finite number of milliseconds > 0. */
+export function checkTaskTimeout(value: unknown, name: string): number {
+  if (value === undefined || value === null) return Infinity;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number of milliseconds, got \`${describe(value)}\``);
+  }
+  if (value <= 0 || !Number.isFinite(value)) {
+    throw new RangeError(`Expected \`${name}\` to be a finite number of milliseconds > 0, got \`${value}\``);
+  }
+  return value;
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean'
+    && typeof (value as AbortSignal).addEventListener === 'function' && typeof (value as AbortSignal).removeEventListener === 'function';
+}
+
+/**
+ * Reads a call's options: `undefined`, a chunksize number (maps), or an options object whose
+ * keys must be ones the call takes. `defaultTimeoutMs` is the pool's.
+ */
+export function readCallOptions(option: unknown, kind: CallKind, defaultTimeoutMs: number): CallSettings {
+  if (option === undefined || option === null) {
+    return { chunksize: undefined, timeoutMs: defaultTimeoutMs, signal: undefined, callbacks: undefined };
+  }
+  const takesChunksize = kind === 'map' || kind === 'mapAsync';
+  if (typeof option === 'number' && takesChunksize) {
+    checkPositiveInteger(option, 'chunksize');
+    return { chunksize: option, timeoutMs: defaultTimeoutMs, signal: undefined, callbacks: undefined };
+  }
+  const keys: readonly string[] = KEYS[kind];
+  if (typeof option !== 'object' || Array.isArray(option)) {
+    const what = takesChunksize ? 'a chunksize or an options object' : 'an options object';
+    throw new TypeError(`Expected ${what} (${keys.join(', ')}), got \`${describe(option)}\``);
+  }
+  const record = option as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!keys.includes(key)) throw new TypeError(`Unknown option \`${key}\`; this call takes ${keys.join(', ')}`);
+  }
+  let chunksize: number | undefined;
+  if (record.chunksize !== undefined && record.chunksize !== null) {
+    checkPositiveInteger(record.chunksize, 'chunksize');
+    chunksize = record.chunksize;
+  }
+  const timeoutMs = record.timeout === undefined ? defaultTimeoutMs : checkTaskTimeout(record.timeout, 'timeout');
+  const signal = record.signal ?? undefined;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got \`${describe(signal)}\``);
+  }
+  for (const name of ['callback', 'errorCallback']) {
+    if (record[name] !== undefined && typeof record[name] !== 'function') {
+      throw new TypeError(`Expected \`${name}\` to be a function, got \`${describe(record[name])}\``);
+    }
+  }
+  const callbacks = kind === 'applyAsync' || kind === 'mapAsync' ? (record as ResultCallbacks<unknown>) : undefined;
+  return { chunksize, timeoutMs, signal, callbacks };
+}
+
+/** The error an aborted call fails with; `cause` is the signal's reason. */
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('The task was aborted', { cause: signal.reason });
+}
+
+/** Calls `listener` once when `signal` aborts; returns what stops listening. */
+export function onAbort(signal: AbortSignal, listener: () => void): () => void {
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}
