@@ -4,7 +4,7 @@
  * each, wait for all, add them up. Runs with 1 worker and with N, on threads and on processes,
  * and prints the estimate, its error, the wall time and the speed-up.
  *
- *   node examples/pi.mjs [--terms 200000000] [--chunks 16] [--workers N] [--contexts thread,spawn]
+ *   node examples/pi.mjs [--terms 1000000000] [--chunks 16] [--workers N] [--contexts thread,spawn]
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -12,7 +12,7 @@ import { Pool, task } from 'mpool';
 
 const { values } = parseArgs({
   options: {
-    terms: { type: 'string', default: '200000000' },
+    terms: { type: 'string', default: '1000000000' },
     chunks: { type: 'string', default: '16' },
     workers: { type: 'string', default: String(availableParallelism()) },
     contexts: { type: 'string', default: 'thread,spawn' },
@@ -24,12 +24,25 @@ const workers = Number(values.workers);
 const contexts = values.contexts.split(',');
 
 const partialPi = task(new URL('./pi-task.mjs', import.meta.url), 'partialPi');
+const workerTag = task(new URL('./pi-task.mjs', import.meta.url), 'workerTag');
+
+/** Milliseconds each warm-up task keeps its worker busy, so that the others get theirs. */
+const WARM_UP_TASK_MS = 20;
+
+/** Returns once every worker has answered: start-up is not what this example measures. */
+async function warmUp(pool, processes) {
+  const seen = new Set();
+  while (seen.size < processes) {
+    const tags = await pool.map(workerTag, Array(processes * 2).fill(WARM_UP_TASK_MS), 1);
+    for (const tag of tags) seen.add(tag);
+  }
+}
 
 /** Splits 1..terms into `chunks` ranges, applyAsync's each, waits for all, and adds them up. */
 async function computePi(context, processes) {
   const pool = new Pool({ processes, context });
   try {
-    await pool.apply(partialPi, [1, 1]); // start-up is not what this measures
+    await warmUp(pool, processes);
     const started = performance.now();
     const size = Math.ceil(terms / chunks);
     const results = [];
