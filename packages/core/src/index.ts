@@ -19,11 +19,11 @@ export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, MapAsyncOptions,
 export {
   Pool,
   type Input,
-  type MapFunction,
-  type MapItem,
+  type Args,
   type PoolBackend,
   type PoolOptions,
 } from './pool.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
 export type { Fallback } from './scheduler.js';
-export type { WorkerInit } from './wire.js';
+export type { WireThrown, WorkerInit } from './wire.js';
+export { decodeThrown } from './error-codec.js';

@@ -21,7 +21,7 @@ import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
 import { defaultChunksize, MapRun } from './map-run.js';
 import { Scheduler, type Fallback } from './scheduler.js';
-import { describe, FnRegistry, type FnEntry, type Task, type TaskArgs, type TaskFunction, type TaskResult } from './task.js';
+import { describe, FnRegistry, type FnEntry, type Task } from './task.js';
 import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
 import { RunMode } from './wire.js';
 
@@ -58,11 +58,12 @@ export interface PoolBackend {
   readonly fallback?: Fallback;
 }
 
-/** A one-argument task function, for `map` and `imap`. */
-export type MapFunction = (item: never) => unknown;
-
-/** The item type `map` and `imap` take for `F`: its first parameter; anything when it has none. */
-export type MapItem<F extends MapFunction> = Parameters<F> extends [] ? unknown : Parameters<F>[0];
+/**
+ * A task's argument list. Signatures take the argument types `A` and result `R` apart (rather
+ * than one function type), so that TypeScript infers them from the task and the arguments alike,
+ * for arrow functions, `function` expressions and `task()` references.
+ */
+export type Args = readonly unknown[] | [];
 
 /** What `map` and `imap` accept as input. */
 export type Input<T> = Iterable<T> | AsyncIterable<T>;
@@ -154,8 +155,8 @@ export class Pool {
    * @param options `timeout` (ms) and `signal`; see {@link TaskOptions}.
    * @example await pool.apply(sqr, [5]); // 25
    */
-  async apply<F extends TaskFunction>(fn: Task<F>, args?: TaskArgs<F>, options?: ApplyOptions): Promise<TaskResult<F>> {
-    return this.#applyAsync<TaskResult<F>>(fn, args, readCallOptions(options, 'apply', this.#timeoutMs)).get();
+  async apply<A extends Args, R>(fn: Task<(...args: A) => R>, args?: A, options?: ApplyOptions): Promise<Awaited<R>> {
+    return this.#applyAsync<Awaited<R>>(fn, args, readCallOptions(options, 'apply', this.#timeoutMs)).get();
   }
 
   /**
@@ -166,8 +167,8 @@ export class Pool {
    * const r = pool.applyAsync(sqr, [7], { callback: (v) => console.log(v) });
    * await r; // 49
    */
-  applyAsync<F extends TaskFunction>(fn: Task<F>, args?: TaskArgs<F>, options?: ApplyAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>> {
-    return this.#applyAsync<TaskResult<F>>(fn, args, readCallOptions(options, 'applyAsync', this.#timeoutMs));
+  applyAsync<A extends Args, R>(fn: Task<(...args: A) => R>, args?: A, options?: ApplyAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>> {
+    return this.#applyAsync<Awaited<R>>(fn, args, readCallOptions(options, 'applyAsync', this.#timeoutMs));
   }
 
   /**
@@ -177,26 +178,26 @@ export class Pool {
    *   worker, as Python's), or `{ chunksize, timeout, signal }`.
    * @example await pool.map(sqr, [1, 2, 3], 2); // [1, 4, 9]
    */
-  async map<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption): Promise<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readCallOptions(options, 'map', this.#timeoutMs)).get();
+  async map<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): Promise<Awaited<R>[]> {
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, readCallOptions(options, 'map', this.#timeoutMs)).get();
   }
 
   /** `map` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
-  mapAsync<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: number | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Map, readCallOptions(options, 'mapAsync', this.#timeoutMs));
+  mapAsync<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: number | MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]> {
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, readCallOptions(options, 'mapAsync', this.#timeoutMs));
   }
 
   /**
    * `fn(...args)` for every argument list; results in input order.
    * @example await pool.starmap(add, [[1, 2], [3, 4]]); // [3, 7]
    */
-  async starmap<F extends TaskFunction>(fn: Task<F>, iterable: Input<TaskArgs<F>>, options?: ChunksizeOption): Promise<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'map', this.#timeoutMs)).get();
+  async starmap<A extends Args, R>(fn: Task<(...args: A) => R>, iterable: Input<A>, options?: ChunksizeOption): Promise<Awaited<R>[]> {
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'map', this.#timeoutMs)).get();
   }
 
   /** `starmap` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
-  starmapAsync<F extends TaskFunction>(fn: Task<F>, iterable: Input<TaskArgs<F>>, options?: number | MapAsyncOptions<TaskResult<F>>): AsyncResult<TaskResult<F>[]> {
-    return this.#mapAsync<TaskResult<F>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'mapAsync', this.#timeoutMs));
+  starmapAsync<A extends Args, R>(fn: Task<(...args: A) => R>, iterable: Input<A>, options?: number | MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]> {
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'mapAsync', this.#timeoutMs));
   }
 
   /**
@@ -205,12 +206,12 @@ export class Pool {
    * @param options the chunksize (default 1), or `{ chunksize, timeout, signal }`.
    * @example for await (const y of pool.imap(sqr, naturals())) if (y > 100) break;
    */
-  imap<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
+  imap<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): AsyncIterableIterator<Awaited<R>> {
     return this.#imap(fn, iterable, options, true);
   }
 
   /** `imap` yielding results as they complete, in any order. */
-  imapUnordered<F extends MapFunction>(fn: Task<F>, iterable: Input<MapItem<F>>, options?: ChunksizeOption): AsyncIterableIterator<TaskResult<F>> {
+  imapUnordered<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): AsyncIterableIterator<Awaited<R>> {
     return this.#imap(fn, iterable, options, false);
   }
 

@@ -25,6 +25,11 @@ const PIPELINE_TARGET_MS = 1;
 const MAX_IN_FLIGHT = 1024;
 /** Weight of the newest busy-time sample in the per-item estimate: adapts within a few batches. */
 const ESTIMATE_SMOOTHING = 0.5;
+/**
+ * A worker with work in flight that has not answered for this long is running something longer
+ * than the estimate said: it gets no more work until it answers, so none waits behind it.
+ */
+const STALL_MS = 5;
 /** After this many workers in a row fail to start, the pool stops trying: the cause is not luck. */
 const STARTUP_FAILURE_LIMIT = 3;
 
@@ -53,6 +58,8 @@ class Slot {
   /** It is running a job that must run alone, and gets nothing else meanwhile. */
   isolating = false;
   stopSent = false;
+  /** When it last made progress: was sent work while idle, or answered. */
+  lastProgress = 0;
   handle!: WorkerHandle;
 
   constructor(
@@ -223,14 +230,23 @@ export class Scheduler {
     if (this.#queue.length === 0) return;
     const cap = this.#inFlightCap();
     const perMessage = Math.max(1, Math.ceil(cap / 2));
-    let ready = 0;
-    for (const slot of this.#slots) if (slot.state === SlotState.Ready && !slot.isolating && slot.quota > 0) ready++;
+    const now = performance.now();
+    const takers: Slot[] = [];
+    let starting = 0;
     for (const slot of this.#slots) {
-      if (this.#queuedWeight <= 0 && this.#queue.length === 0) break;
-      if (slot.state !== SlotState.Ready || slot.isolating || slot.quota <= 0) continue;
-      // A fair share of the queue, so that a short burst is spread over every worker.
-      const share = Math.ceil(this.#queuedWeight / ready);
-      ready--;
+      if (slot.quota <= 0) continue;
+      if (slot.state === SlotState.Starting) starting++;
+      else if (slot.state === SlotState.Ready && !slot.isolating && (slot.inFlight.length === 0 || now - slot.lastProgress < STALL_MS)) takers.push(slot);
+    }
+    // Idle workers first, then the least loaded: work never queues behind a busy worker while
+    // another is free.
+    takers.sort((a, b) => a.inFlightWeight - b.inFlightWeight);
+    // Workers still starting count in the share, so that a burst is not all given to the first
+    // worker ready; what they do not get yet waits in the queue for whoever asks first.
+    let sharers = takers.length + starting;
+    for (const slot of takers) {
+      if (this.#queue.length === 0) break;
+      const share = Math.ceil(this.#queuedWeight / sharers--);
       let budget = Math.min(cap - slot.inFlightWeight, share);
       while ((budget > 0 || slot.inFlight.length === 0) && !slot.isolating && slot.quota > 0) {
         const sent = this.#sendBatch(slot, Math.min(budget, perMessage));
@@ -240,6 +256,7 @@ export class Scheduler {
     }
   }
 
+
   /** Sends one message of queued jobs to `slot`, of about `maxWeight` items; returns the weight sent. */
   #sendBatch(slot: Slot, maxWeight: number): number {
     const message: unknown[] = [MessageKind.Run, 0];
@@ -247,6 +264,7 @@ export class Scheduler {
     let weight = 0;
     let count = 0;
     const start = slot.inFlight.length;
+    if (start === 0) slot.lastProgress = performance.now();
     while (slot.quota > 0) {
       const job = this.#queue.peek();
       if (job === undefined) break;
@@ -348,6 +366,7 @@ export class Scheduler {
   }
 
   #onResults(slot: Slot, data: unknown[]): void {
+    slot.lastProgress = performance.now();
     let items = 0;
     for (let i = 2; i < data.length; i += 2) {
       const job = slot.inFlight.shift();

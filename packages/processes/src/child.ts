@@ -3,15 +3,27 @@
  * then the shared run loop takes over the IPC channel. A spare process (forkserver) boots and
  * waits here, ready, until the pool needs it.
  */
-import { runWorker } from '@mpool/core/worker';
+import { inspect } from 'node:util';
+import { encodeThrown, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
-import { INIT_MESSAGE } from './init-message.js';
+import { INIT_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 if (process.send === undefined) throw new Error('mpool process worker: started without an IPC channel');
 const send = process.send.bind(process);
 
 // The pool went away (its process died or dropped us): nothing to work for.
 process.on('disconnect', () => process.exit(0));
+
+/** Node's exit code for an uncaught exception. */
+const UNCAUGHT_EXIT_CODE = 1;
+
+// An error thrown outside any task (in a timer, an unhandled rejection) ends the worker as it
+// would end Node, but first tells the pool what it was, so the task that dies with it has a cause.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`Uncaught ${inspect(error)}\n`);
+  if (!process.connected) process.exit(UNCAUGHT_EXIT_CODE);
+  send([UNCAUGHT_MESSAGE, encodeThrown(error)], () => process.exit(UNCAUGHT_EXIT_CODE));
+});
 
 let handler: ((message: unknown) => void) | undefined;
 const early: unknown[] = [];

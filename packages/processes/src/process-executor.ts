@@ -6,8 +6,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Executor, WorkerEvents, WorkerHandle, WorkerInit } from '@mpool/core';
-import { INIT_MESSAGE } from './init-message.js';
+import { decodeThrown, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { INIT_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 const CHILD_ENTRY = join(__dirname, 'child.js');
 
@@ -74,7 +74,10 @@ export class ProcessExecutor implements Executor {
       // Spawn failures and sends on a closed channel; the exit that follows tells the pool.
       failure ??= error;
     });
-    child.on('message', (message: unknown) => events?.message(message));
+    child.on('message', (message: unknown) => {
+      if (Array.isArray(message) && message[0] === UNCAUGHT_MESSAGE) failure = decodeThrown(message[1] as WireThrown);
+      else events?.message(message);
+    });
     // 'close' comes after the IPC channel has been read to its end, so no result is lost to a
     // race between the last message and the exit.
     child.once('close', (code, signal) => {

@@ -3,3 +3,4 @@
  * a worker starts without loading the scheduler.
  */
 export { runWorker } from './run-loop.js';
+export { encodeThrown } from '../error-codec.js';

@@ -1,0 +1,114 @@
+/**
+ * What crosses between the pool and its workers: anything structured cloning copies, both ways;
+ * an argument or result that cannot be copied fails its own task only (CPython:
+ * test_map_unplicklable, test_unpickleable_result).
+ */
+import { DataCloneError, MpoolError, type ContextName } from 'mpool';
+import { describeTypes, identity, makeCloneables, returnFunction, sqr } from './fixtures';
+import { kindOf, range, rejectionOf, squares, useSharedPool } from './helpers';
+
+function cloneables(): Record<string, unknown> {
+  return {
+    map: new Map<unknown, unknown>([['a', 1], [2, { nested: new Set(['deep']) }]]),
+    set: new Set([1, 'two', 3n]),
+    date: new Date(Date.UTC(1999, 11, 31, 23, 59, 59)),
+    big: -(2n ** 80n),
+    bytes: new Uint8Array([1, 2, 3]),
+    ints: new Int32Array([-1, 0, 2 ** 31 - 1]),
+    floats: new Float64Array([Math.PI, -0.5]),
+    buffer: new Uint8Array([9, 8, 7]).buffer,
+    regexp: /x+y/m,
+    special: [NaN, Infinity, -Infinity, undefined, null, -0],
+    nested: { list: [{ deeper: [1, [2, [3]]] }], empty: {} },
+  };
+}
+
+export function dataTests(context: ContextName): void {
+  describe('data crossing to and from workers', () => {
+    const pool = useSharedPool(context);
+
+    test('structured-clone values survive the round trip: Map, Set, Date, BigInt, typed arrays, nested objects', async () => {
+      const sent = cloneables();
+      const back = (await pool().apply(identity, [sent])) as Record<string, unknown>;
+      expect(back).toEqual(sent);
+      expect(back).not.toBe(sent);
+      expect(kindOf(back.map)).toBe('Map');
+      expect(kindOf(back.set)).toBe('Set');
+      expect(kindOf(back.date)).toBe('Date');
+      expect(typeof back.big).toBe('bigint');
+      expect(kindOf(back.ints)).toBe('Int32Array');
+      expect(kindOf(back.buffer)).toBe('ArrayBuffer');
+      expect(Object.is((back.special as unknown[])[5], -0)).toBe(true);
+    });
+
+    test('the worker receives real instances, not plain copies', async () => {
+      expect(await pool().apply(describeTypes, [cloneables()])).toMatchObject({
+        map: '[object Map]',
+        set: '[object Set]',
+        date: '[object Date]',
+        big: '[object BigInt]',
+        bytes: '[object Uint8Array]',
+        buffer: '[object ArrayBuffer]',
+        regexp: '[object RegExp]',
+      });
+    });
+
+    test('values built in the worker come back as instances', async () => {
+      const back = await pool().apply(makeCloneables);
+      expect(back).toEqual({
+        map: new Map<string, unknown>([['a', 1], ['b', { nested: [1, 2] }]]),
+        set: new Set([1, 'two', 3n]),
+        date: new Date(Date.UTC(2020, 1, 29, 12, 0, 0)),
+        big: 2n ** 70n,
+        bytes: new Uint8Array([0, 1, 254, 255]),
+        floats: new Float64Array([0.5, -1.25, Number.MAX_VALUE]),
+        regexp: /ab+c/gi,
+        special: [NaN, Infinity, -Infinity, undefined, null],
+      });
+    });
+
+    test('map and starmap carry structured-clone items', async () => {
+      const items = [new Map([[1, 2]]), new Set([3]), new Date(0), 5n];
+      expect(await pool().map(identity, items, 2)).toEqual(items);
+    });
+
+    test('an argument that cannot be copied (a function) fails that task with DataCloneError; the others run', async () => {
+      const results = [
+        pool().applyAsync(sqr, [2]),
+        pool().applyAsync(identity, [{ callback: () => 1 }]),
+        pool().applyAsync(sqr, [3]),
+      ];
+      const error = await rejectionOf(results[1]);
+      expect(error).toBeInstanceOf(DataCloneError);
+      expect(error).toBeInstanceOf(MpoolError);
+      expect(error).toHaveProperty('name', 'DataCloneError');
+      expect(await results[0]).toBe(4);
+      expect(await results[2]).toBe(9);
+    });
+
+    test('a result that cannot be copied (a function) fails that task with DataCloneError; the others run', async () => {
+      for (let round = 0; round < 5; round++) {
+        const seen: unknown[] = [];
+        const before = pool().applyAsync(sqr, [round]);
+        const bad = pool().applyAsync(returnFunction, [], { errorCallback: (error) => seen.push(error) });
+        const after = pool().applyAsync(sqr, [round + 1]);
+        await expect(bad.get()).rejects.toBeInstanceOf(DataCloneError);
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toBeInstanceOf(DataCloneError);
+        expect(await before).toBe(round * round);
+        expect(await after).toBe((round + 1) * (round + 1));
+      }
+    });
+
+    test('a map with an item that cannot be copied rejects with DataCloneError, and the pool maps again', async () => {
+      const items: unknown[] = [1, 2, () => 3, 4];
+      await expect(pool().map(identity, items, 1)).rejects.toBeInstanceOf(DataCloneError);
+      expect(await pool().map(sqr, range(10))).toEqual(squares(10));
+    });
+
+    test('a map whose results cannot be copied rejects with DataCloneError', async () => {
+      await expect(pool().map(returnFunction, [1, 2, 3])).rejects.toBeInstanceOf(DataCloneError);
+      expect(await pool().map(sqr, range(10), 3)).toEqual(squares(10));
+    });
+  });
+}

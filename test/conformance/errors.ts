@@ -1,0 +1,111 @@
+/**
+ * What comes back when a task fails: its error, kept as faithfully as a copy allows (CPython:
+ * test_wrapped_exception, test_traceback, test_async_error_callback).
+ */
+import { type ContextName } from 'mpool';
+import {
+  rejectTypeError,
+  throwAggregate,
+  throwBuiltinSubclass,
+  throwCustom,
+  throwTypeError,
+  throwValue,
+  throwWithCause,
+  throwWithProps,
+  throwWithValueCause,
+} from './fixtures';
+import { rejectionOf, useSharedPool } from './helpers';
+
+export function errorTests(context: ContextName): void {
+  describe('task errors', () => {
+    const pool = useSharedPool(context);
+
+    test('a built-in error comes back as the same class, with its name and message', async () => {
+      const error = await rejectionOf(pool().apply(throwTypeError, ['not a number']));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ name: 'TypeError', message: 'not a number' });
+    });
+
+    test('own properties such as code travel with the error', async () => {
+      const error = await rejectionOf(pool().apply(throwWithProps, ['too far']));
+      expect(error).toBeInstanceOf(RangeError);
+      expect(error).toMatchObject({ name: 'RangeError', message: 'too far', code: 'E_OUT_OF_RANGE', errno: -34, details: { limit: 10, seen: [11, 12] } });
+    });
+
+    test('the stack is the worker’s, pointing into the task module', async () => {
+      const error = await rejectionOf(pool().apply(throwTypeError, ['where from']));
+      const { stack } = error as Error;
+      expect(stack).toContain('TypeError: where from');
+      expect(stack).toContain('errors.mjs');
+      expect(stack).toContain('throwTypeError');
+    });
+
+    test('a subclass of a built-in comes back as that built-in, keeping its own name and properties', async () => {
+      const error = await rejectionOf(pool().apply(throwBuiltinSubclass, [503]));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ name: 'HttpError', message: 'request failed with status 503', status: 503 });
+    });
+
+    test('a custom error class keeps its name, message and properties', async () => {
+      const error = await rejectionOf(pool().apply(throwCustom, ['email']));
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ name: 'ValidationError', message: 'invalid field email', field: 'email' });
+      expect((error as Error).stack).toContain('errors.mjs');
+    });
+
+    test('the cause chain is kept', async () => {
+      const error = await rejectionOf(pool().apply(throwWithCause, ['outer']));
+      expect(error).toHaveProperty('message', 'outer');
+      const middle = (error as Error).cause;
+      expect(middle).toBeInstanceOf(Error);
+      expect(middle).toHaveProperty('message', 'in the middle');
+      const root = (middle as Error).cause;
+      expect(root).toBeInstanceOf(SyntaxError);
+      expect(root).toHaveProperty('message', 'the root of it');
+    });
+
+    test('a cause that is not an error is kept as a value', async () => {
+      const error = await rejectionOf(pool().apply(throwWithValueCause));
+      expect((error as Error).cause).toEqual({ reason: 'quota', left: 0 });
+    });
+
+    test('an AggregateError keeps its errors', async () => {
+      const error = await rejectionOf(pool().apply(throwAggregate));
+      expect(error).toBeInstanceOf(AggregateError);
+      const { errors } = error as AggregateError;
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toBeInstanceOf(TypeError);
+      expect(errors[1]).toBeInstanceOf(RangeError);
+    });
+
+    test.each([
+      ['a string', 'just a string'],
+      ['a number', 42],
+      ['null', null],
+      ['a plain object', { reason: 'not an error', list: [1, 2] }],
+    ])('a thrown value that is not an error (%s) comes back as it was', async (_, thrown) => {
+      expect(await rejectionOf(pool().apply(throwValue, [thrown]))).toEqual(thrown);
+    });
+
+    test('an async task that rejects fails the same way as one that throws', async () => {
+      const error = await rejectionOf(pool().apply(rejectTypeError, ['later']));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toHaveProperty('message', 'later');
+    });
+
+    test('the errorCallback gets the rebuilt error', async () => {
+      const seen: unknown[] = [];
+      const result = pool().applyAsync(throwWithProps, ['called back'], { errorCallback: (error) => seen.push(error) });
+      await result.wait();
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeInstanceOf(RangeError);
+      expect(seen[0]).toHaveProperty('code', 'E_OUT_OF_RANGE');
+    });
+
+    test('a failed task leaves the pool working', async () => {
+      await expect(pool().apply(throwTypeError, ['once'])).rejects.toThrow(TypeError);
+      await expect(pool().apply(throwTypeError, ['twice'])).rejects.toThrow(TypeError);
+      expect(await pool().map((x: number) => x + 1, [1, 2, 3])).toEqual([2, 3, 4]);
+    });
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * What only process contexts do: signals, terminate()'s grace period, children that never outlive
+ * their parent, stderr passed through; and the 'auto' context moving from threads to processes.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { task, WorkerCrashedError, type ContextName } from 'mpool';
+import { fileWritten, useGates, usePools } from './conformance/helpers';
+import { hold, workerId } from './conformance/fixtures';
+
+const FIXTURES = join(__dirname, 'fixtures');
+const processTasks = join(FIXTURES, 'process-tasks.mjs');
+const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
+const initialised = task<() => boolean>(processTasks, 'initialised');
+const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
+const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
+
+const PROCESS_CONTEXTS: ContextName[] = ['fork', 'spawn', 'forkserver'];
+
+/** How long a killed process may take to disappear from the process table. */
+const GONE_LIMIT_MS = 10_000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once no process has this pid any more (an exited child may linger until reaped). */
+async function gone(pid: number): Promise<void> {
+  const giveUpAt = Date.now() + GONE_LIMIT_MS;
+  while (isAlive(pid)) {
+    if (Date.now() > giveUpAt) throw new Error(`process ${pid} is still alive`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function pidOf(worker: string): number {
+  const pid = Number(worker.split(':')[0]);
+  // 0 or a negative pid would signal a whole process group: never let a bad read do that.
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a worker pid: ${JSON.stringify(worker)}`);
+  return pid;
+}
+
+describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
+  const newPool = usePools(context);
+  const newGate = useGates();
+
+  test('runs its workers in processes of their own', async () => {
+    const pool = newPool();
+    const ids = await pool.map(workerId, [1, 2, 3, 4], 1);
+    for (const id of ids) expect(pidOf(id)).not.toBe(process.pid);
+    expect(pool.context).toBe(context);
+  });
+
+  test('a worker killed with SIGKILL mid-task fails that task with the signal, and is replaced', async () => {
+    const pool = newPool();
+    const gate = newGate();
+    const started = gate.started('victim');
+    const running = pool.applyAsync(hold, [gate.path, started, 'never']);
+    await fileWritten(started);
+    const victim = pidOf(readFileSync(started, 'utf8'));
+    process.kill(victim, 'SIGKILL');
+    const error = await running.get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as WorkerCrashedError).signal).toBe('SIGKILL');
+    expect((error as WorkerCrashedError).message).toMatch(/SIGKILL/);
+    const after = await pool.map(workerId, [1, 2, 3, 4, 5, 6], 1);
+    expect(after.map(pidOf)).not.toContain(victim);
+  });
+
+  test('terminate() kills a worker that ignores SIGTERM, after the grace period', async () => {
+    const pool = newPool(1);
+    const pid = await pool.apply(ignoreSigterm);
+    const gate = newGate();
+    const started = gate.started('stubborn');
+    const running = pool.applyAsync(hold, [gate.path, started, 'never']);
+    await fileWritten(started);
+    await pool.terminate();
+    await expect(running.get()).rejects.toThrow(/terminated/);
+    await gone(pid);
+  });
+
+  test('no worker process outlives join()', async () => {
+    const pool = newPool();
+    const pids = (await pool.map(workerId, [1, 2, 3, 4], 1)).map(pidOf);
+    await pool.close();
+    await pool.join();
+    await Promise.all(pids.map(gone));
+  });
+
+  test("no worker process outlives its parent when the parent's code throws, and their stderr reaches the parent's", async () => {
+    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      execFile(process.execPath, [join(FIXTURES, 'parent-throws.cjs'), context], (error, out, err) => {
+        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
+      });
+    });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('the parent program fails');
+    expect(stderr).toContain('from-worker-a');
+    expect(stderr).toContain('from-worker-b');
+    const pids = JSON.parse(stdout.trim()) as number[];
+    expect(pids).toHaveLength(2);
+    await Promise.all(pids.map(gone));
+  });
+});
+
+describe("the 'auto' context", () => {
+  const newPool = usePools('auto');
+
+  test('starts on threads', async () => {
+    const pool = newPool();
+    const [id] = await pool.map(workerId, [1], 1);
+    expect(pidOf(id)).toBe(process.pid);
+    expect(pool.context).toBe('thread');
+  });
+
+  test('moves to processes when a task module cannot load in a thread, warns once, and the task succeeds', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pool = newPool();
+      const places = await Promise.all([pool.apply(whereAmI), pool.apply(whereAmI), pool.apply(whereAmI)]);
+      for (const place of places) {
+        expect(place.isMainThread).toBe(true);
+        expect(place.pid).not.toBe(process.pid);
+      }
+      expect(pool.context).toBe('fork');
+      await pool.apply(whereAmI);
+      const fallbacks = emitWarning.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'MPOOL_CONTEXT_FALLBACK');
+      expect(fallbacks).toHaveLength(1);
+      expect(String(fallbacks[0][0])).toMatch(/'fork' processes/);
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+
+  test('moves to processes when the initializer cannot run in a thread', async () => {
+    const pool = newPool({ processes: 2, initializer: chdirInit });
+    expect(await pool.map(initialised, [1, 2, 3], 1)).toEqual([true, true, true]);
+    expect(pool.context).toBe('fork');
+  });
+});
+
+describe("the 'thread' context", () => {
+  const newPool = usePools('thread');
+
+  test('fails a task that cannot load in a thread with the error that says so', async () => {
+    const pool = newPool();
+    await expect(pool.apply(whereAmI)).rejects.toMatchObject({ code: 'ERR_WORKER_UNSUPPORTED_OPERATION' });
+    expect(pool.context).toBe('thread');
+  });
+});
+
+test('a pool that is never closed does not keep Node running', async () => {
+  const script = `
+    const { Pool } = require('mpool');
+    const pool = new Pool({ processes: 2, context: process.argv[1] });
+    pool.apply((x) => x + 1, [1]).then((v) => console.log('result', v));
+  `;
+  for (const context of ['thread', 'spawn'] as const) {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script, context], { cwd: __dirname, timeout: 20_000 }, (error, out) => {
+        if (error !== null) reject(error);
+        else resolve(out);
+      });
+    });
+    expect(stdout.trim()).toBe('result 2');
+  }
+});
