@@ -103,3 +103,11 @@ export class AbortError extends MpoolError {
   }
 }
 nameClass(AbortError, 'AbortError');
+
+/** A call on a shared object whose Manager was closed, or on a Manager that is closed. */
+export class ManagerClosedError extends MpoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+nameClass(ManagerClosedError, 'ManagerClosedError');

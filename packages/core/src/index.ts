@@ -7,6 +7,7 @@ export {
   AbortError,
   DataCloneError,
   InitializerError,
+  ManagerClosedError,
   MpoolError,
   PoolStateError,
   ResultNotReadyError,
@@ -27,3 +28,5 @@ export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type T
 export type { Fallback } from './scheduler.js';
 export type { WireThrown, WorkerInit } from './wire.js';
 export { decodeThrown } from './error-codec.js';
+export { isSharedHandle, SHARED_KEY, type SharedHandle, type SharedKind } from './shared.js';
+export { Connection, registerShared, unregisterShared, type SharedTarget } from './shared-registry.js';

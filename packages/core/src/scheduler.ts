@@ -17,6 +17,7 @@ import { Deque } from './deque.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo, WorkerHandle } from './executor.js';
 import { Job, JobState } from './job.js';
+import { Connection } from './shared-registry.js';
 import { MessageKind, ResultStatus, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
 
 /** Milliseconds of work to keep in flight per worker: enough to hide a message's round trip (~50 µs). */
@@ -60,6 +61,8 @@ class Slot {
   stopSent = false;
   /** When it last made progress: was sent work while idle, or answered. */
   lastProgress = 0;
+  /** Its calls on shared objects; made on its first call. */
+  connection: Connection | undefined;
   handle!: WorkerHandle;
 
   constructor(
@@ -350,6 +353,17 @@ export class Scheduler {
         if (this.#state !== 'running' && this.#pending === 0) this.#stop(slot);
         else this.#dispatch();
         break;
+      case MessageKind.Rpc:
+        (slot.connection ??= new Connection((id, frame) => {
+          try {
+            slot.handle.send([MessageKind.Rpc, id, frame]);
+          } catch (error) {
+            // A value that cannot be copied is comlink's to report to the caller; a worker that
+            // is gone has no one to answer.
+            if (isCloneError(error)) throw error;
+          }
+        })).deliver(data[1] as number, data[2]);
+        break;
       case MessageKind.InitFailed: {
         const error = decodeThrown(data[1] as WireThrown);
         if (slot.beforeFallback && this.#fallback?.when(error) === true) {
@@ -556,6 +570,7 @@ export class Scheduler {
 
   #onExit(slot: Slot, info: WorkerExitInfo): void {
     this.#slots.delete(slot);
+    slot.connection?.close();
     const jobs = slot.inFlight.drain();
     slot.inFlightWeight = 0;
     const expected = slot.state === SlotState.Ending || (slot.state === SlotState.Retiring && jobs.length === 0);
@@ -622,6 +637,10 @@ export class Scheduler {
       this.#resolveAllExited();
     }
   }
+}
+
+function isCloneError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'DataCloneError' || /could not be cloned/.test(error.message));
 }
 
 function describeExit(info: WorkerExitInfo): string {

@@ -5,6 +5,7 @@
  *
  *   pool → worker   [RUN, defs | 0, fnId, mode, payload, fnId, mode, payload, …]
  *                   [STOP]                       finish what was sent, then exit
+ *   either way      [RPC, objectId, data]        a call on a shared object (see shared.ts)
  *   worker → pool   [READY]                      module loader and initializer are done
  *                   [INIT_FAILED, WireThrown]    the initializer threw
  *                   [RESULTS, busyMs, status, value, status, value, …]
@@ -19,6 +20,7 @@ export const enum MessageKind {
   Ready = 3,
   InitFailed = 4,
   Results = 5,
+  Rpc = 6,
 }
 
 /** How a task's payload is applied to its function. */

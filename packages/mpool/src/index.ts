@@ -8,11 +8,14 @@
  */
 export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
 export { CONTEXT_NAMES, type ContextName } from './context.js';
+export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Shared } from '@mpool/manager';
+export type { Remote } from 'comlink';
 export {
   AbortError,
   AsyncResult,
   DataCloneError,
   InitializerError,
+  ManagerClosedError,
   MpoolError,
   PoolStateError,
   ResultNotReadyError,

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeThrown } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
+import { RemoteHub } from './remote-hub.js';
 
 /** A result waits at most this long for companions before it is sent. */
 const FLUSH_INTERVAL_MS = 2;
@@ -71,6 +72,20 @@ async function finishChunk(fn: Callable, mode: RunMode, items: unknown[], result
   }
 }
 
+/** A task's payload with its shared-object handles turned into proxies (see shared.ts). */
+function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: number[]): unknown {
+  if (mode === RunMode.Starmap) {
+    const items = payload as unknown[][];
+    let out: unknown[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const args = hub.take(items[i], taken);
+      if (args !== items[i]) (out ??= items.slice())[i] = args;
+    }
+    return out ?? items;
+  }
+  return hub.take(payload as unknown[], taken);
+}
+
 /** Runs one task; returns its value, or a promise of it when the function is async. */
 function runTask(fn: Callable, mode: RunMode, payload: unknown): unknown {
   if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
@@ -105,6 +120,9 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
   let flushTimer: NodeJS.Timeout | undefined;
   let draining = false;
   let stopping = false;
+  const hub = new RemoteHub((id, data) => channel.post([MessageKind.Rpc, id, data]));
+  /** Shared-object ids the running task took; reused, as tasks run one at a time. */
+  const taken: number[] = [];
 
   const flush = (): void => {
     if (flushTimer !== undefined) {
@@ -170,7 +188,7 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       }
       const started = performance.now();
       try {
-        let value = runTask(fn, mode, payload);
+        let value = runTask(fn, mode, takeShared(hub, mode, payload, taken));
         if (isThenable(value)) {
           if (outbox.length > 2 && flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_INTERVAL_MS);
           value = await value;
@@ -182,6 +200,10 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
         } else {
           outbox.push(ResultStatus.Threw, encodeThrown(thrown));
         }
+      }
+      if (taken.length > 0) {
+        hub.release(taken);
+        taken.length = 0;
       }
       const now = performance.now();
       busyMs += now - started;
@@ -198,6 +220,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       if (defs !== 0) for (const [fnId, spec] of defs) specs.set(fnId, spec);
       inbox.push(data);
       if (!draining) void drain();
+    } else if (data[0] === MessageKind.Rpc) {
+      hub.deliver(data[1] as number, data[2]);
     } else if (data[0] === MessageKind.Stop) {
       stopping = true;
       if (!draining) channel.close();
@@ -207,12 +231,15 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
   const start = async (): Promise<void> => {
     if (init.initializer !== undefined) {
       const initializer = await loadFunction(init.initializer);
-      await initializer(...init.initargs);
+      // Proxies in initargs live as long as the worker: never given back.
+      await initializer(...hub.take(init.initargs, []));
     }
   };
+  // Listening starts before the initializer runs: it may call shared objects, whose replies
+  // come on this channel.
+  channel.onMessage(onMessage);
   start().then(
     () => {
-      channel.onMessage(onMessage);
       channel.post([MessageKind.Ready]);
     },
     (thrown: unknown) => {

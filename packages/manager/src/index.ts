@@ -1,0 +1,8 @@
+/** @mpool/manager: objects in the parent shared with tasks through comlink proxies. */
+export { Manager, type Shared } from './manager.js';
+export { SharedDict } from './shared-dict.js';
+export { SharedList } from './shared-list.js';
+export { SharedLock, type LockHold } from './shared-lock.js';
+export { SharedQueue } from './shared-queue.js';
+export { SharedValue } from './shared-value.js';
+export type { SharedObject } from './shared-object.js';

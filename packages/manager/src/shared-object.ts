@@ -1,0 +1,31 @@
+/**
+ * The base of the Manager's objects. An instance's only own properties are its handle, so that
+ * passing it to a task (which copies it) sends the handle, and the worker gets a proxy; in the
+ * parent it is the object itself. Every method is async, so the same code runs on both sides.
+ */
+import { registerShared, SHARED_KEY, type Connection, type SharedKind } from '@mpool/core';
+
+/** Symbol-keyed hooks: a worker's calls travel by string paths, so it can never reach these. */
+export const VIEW = Symbol('mpool.view');
+export const DISCONNECTED = Symbol('mpool.disconnected');
+
+export abstract class SharedObject {
+  readonly [SHARED_KEY]: number;
+  readonly kind: SharedKind;
+
+  constructor(kind: SharedKind = 'object') {
+    this.kind = kind;
+    this[SHARED_KEY] = registerShared({
+      view: (connection) => this[VIEW](connection),
+      disconnected: (connection) => this[DISCONNECTED](connection),
+    });
+  }
+
+  /** The object a given worker's calls go to; itself, unless it tracks who holds what. */
+  [VIEW](_connection: Connection): object {
+    return this;
+  }
+
+  /** A worker is gone: drop what it held. */
+  [DISCONNECTED](_connection: Connection): void {}
+}
