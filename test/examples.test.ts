@@ -120,3 +120,14 @@ test('typescript-tasks compiles, then runs typed tasks on threads and processes 
   expect(processes.every(({ threadId }) => threadId === '0')).toBe(true);
   expect(output).toContain("after the block, the last pool is 'terminated'");
 });
+
+test('shared-state counts under a lock, fills a list and feeds tasks through queues, on threads and on processes', async () => {
+  for (const context of ['thread', 'spawn']) {
+    const output = await runExample('shared-state.mjs', ['--tasks', '4', '--increments', '25', '--items', '12', '--jobs', '6', '--workers', '2', '--context', context]);
+    expect(output).toContain(`2 workers (${context})`);
+    expect(output).toContain('counter: 100 after 4 tasks × 25 increments under the lock (expected 100)');
+    expect(output).toContain('list: 12 items from 12 tasks, each exactly once: true');
+    // 0² + 1² + … + 5² = 55, whichever task squared which job.
+    expect(output).toMatch(/queue: 6 jobs put while 2 tasks waited for them \(they took \d and \d\); sum of the squares 55/);
+  }
+});

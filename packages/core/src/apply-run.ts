@@ -21,7 +21,7 @@ export class AbortableApply implements JobOwner {
   /** Starts listening to `signal` for `job`, whose owner this is. */
   watch(scheduler: Scheduler, signal: AbortSignal, job: Job): void {
     this.#stopListening = onAbort(signal, () => {
-      scheduler.abort(job);
+      scheduler.cancel(job);
       reject(job.ref as AsyncResult<unknown>, abortError(signal));
     });
   }

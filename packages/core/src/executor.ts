@@ -51,8 +51,11 @@ export interface Executor {
   /** The kind of worker, for messages: `'thread'`, `'process'`. */
   readonly kind: string;
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
-  /** Releases what the backend holds beyond its workers (a spare process); called once the pool is done. */
-  shutdown?(): void;
+  /**
+   * Releases what the backend holds beyond its workers (a spare process); called once the pool is
+   * done. The pool's `join()` waits for it.
+   */
+  shutdown?(): void | Promise<void>;
 }
 
 /** The worker side of a backend: how the shared run loop hears and answers the pool. */

@@ -80,7 +80,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
       this.#stopListening = onAbort(signal, () => {
         if (this.#finished) return;
         this.#aborted = abortError(signal);
-        for (const job of this.#jobs.values()) scheduler.abort(job);
+        for (const job of this.#jobs.values()) scheduler.cancel(job);
         this.#jobs.clear();
         this.#notify();
       });

@@ -47,7 +47,7 @@ export class MapRun<R> implements JobOwner {
       this.#stopListening = onAbort(signal, () => {
         if (this.#settled) return;
         this.#settle();
-        for (const job of this.#jobs) scheduler.abort(job);
+        for (const job of this.#jobs) scheduler.cancel(job);
         reject(this.#result, abortError(signal));
       });
     }

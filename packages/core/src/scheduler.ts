@@ -31,6 +31,8 @@ const ESTIMATE_SMOOTHING = 0.5;
  * than the estimate said: it gets no more work until it answers, so none waits behind it.
  */
 const STALL_MS = 5;
+/** A job expected to take less than this may wait on a worker behind another (see #mayQueueBehind). */
+const SHORT_JOB_MS = 2;
 /** After this many workers in a row fail to start, the pool stops trying: the cause is not luck. */
 const STARTUP_FAILURE_LIMIT = 3;
 
@@ -116,6 +118,8 @@ export class Scheduler {
   #startupFailures = 0;
   #perItemMs = Number.NaN;
   #dispatchQueued = false;
+  /** The executor has been told to shut down: the pool is done. */
+  #shutDown = false;
   #referenced = false;
   readonly #allExited: Promise<void>;
   #resolveAllExited!: () => void;
@@ -172,7 +176,11 @@ export class Scheduler {
     }
   }
 
-  /** Withdraws a job: a queued one never runs; a running one's result is ignored. */
+  /**
+   * Withdraws a job for its owner, who settles its own result: a queued job never runs; a running
+   * one that runs alone has its worker stopped and replaced (nothing else runs there, and it may
+   * never end by itself); any other running job has its result dropped when it comes.
+   */
   cancel(job: Job): void {
     if (job.state === JobState.Queued) {
       job.state = JobState.Cancelled;
@@ -180,25 +188,16 @@ export class Scheduler {
       this.#queuedWeight -= job.weight;
       this.#jobFinished();
     } else if (job.state === JobState.Running) {
-      job.state = JobState.Cancelled;
-    }
-  }
-
-  /**
-   * Stops a job for good, for its owner, who settles its own result: a queued job never runs; a
-   * running one that runs alone has its worker ended and replaced; any other has its result
-   * dropped.
-   */
-  abort(job: Job): void {
-    if (job.state === JobState.Running && job.alone) {
-      for (const slot of this.#slots) {
-        if (slot.inFlight.peek() === job) {
-          this.#stopRunning(slot, job, undefined);
-          return;
+      if (job.alone) {
+        for (const slot of this.#slots) {
+          if (slot.inFlight.peek() === job) {
+            this.#stopRunning(slot, job, undefined);
+            return;
+          }
         }
       }
+      job.state = JobState.Cancelled;
     }
-    this.cancel(job);
   }
 
   /** Stops taking work; workers stop once every pending job is done. */
@@ -251,14 +250,27 @@ export class Scheduler {
       if (this.#queue.length === 0) break;
       const share = Math.ceil(this.#queuedWeight / sharers--);
       let budget = Math.min(cap - slot.inFlightWeight, share);
-      while ((budget > 0 || slot.inFlight.length === 0) && !slot.isolating && slot.quota > 0) {
+      let shareLeft = share;
+      while ((budget > 0 || slot.inFlight.length === 0 || (shareLeft > 0 && this.#mayQueueBehind(slot, cap))) && !slot.isolating && slot.quota > 0) {
         const sent = this.#sendBatch(slot, Math.min(budget, perMessage));
         if (sent === 0) break;
         budget -= sent;
+        shareLeft -= sent;
       }
     }
   }
 
+
+  /**
+   * Whether the next queued job, too big for the in-flight allowance (a map's chunk), may still
+   * wait on `slot` behind the one job it runs: when it is short, so that the worker goes from one
+   * chunk to the next without waiting for a round trip, and the load stays even.
+   */
+  #mayQueueBehind(slot: Slot, cap: number): boolean {
+    if (slot.inFlight.length !== 1) return false;
+    const next = this.#queue.peek();
+    return next !== undefined && !next.alone && next.weight > cap && next.weight * this.#perItemMs < SHORT_JOB_MS;
+  }
 
   /** Sends one message of queued jobs to `slot`, of about `maxWeight` items; returns the weight sent. */
   #sendBatch(slot: Slot, maxWeight: number): number {
@@ -327,7 +339,7 @@ export class Scheduler {
       try {
         slot.handle.send(message);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error ?? batchError);
+        const reason = messageOf(error ?? batchError);
         this.#fail(job, new DataCloneError(`The arguments of a task could not be copied to its worker: ${reason}`, { cause: error }));
         continue;
       }
@@ -522,10 +534,10 @@ export class Scheduler {
     if (fallback === undefined || this.#movedToFallback) return;
     this.#movedToFallback = true;
     const from = this.#context;
-    this.#executor.shutdown?.();
+    void this.#executor.shutdown?.();
     this.#executor = fallback.executor;
     this.#context = fallback.context;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     process.emitWarning(`mpool: a task or initializer cannot run in a ${from} worker (${reason}); this pool now runs on '${fallback.context}' processes`, { code: 'MPOOL_CONTEXT_FALLBACK' });
     for (const slot of this.#slots) {
       slot.quota = 0;
@@ -564,7 +576,7 @@ export class Scheduler {
   #startupFailed(slot: Slot, error: unknown): void {
     this.#end(slot);
     if (++this.#startupFailures < STARTUP_FAILURE_LIMIT || this.#broken !== undefined) return;
-    this.#broken = new InitializerError(`mpool's workers could not start (${STARTUP_FAILURE_LIMIT} failed in a row): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.#broken = new InitializerError(`mpool's workers could not start (${STARTUP_FAILURE_LIMIT} failed in a row): ${messageOf(error)}`, { cause: error });
     this.#failEverything(this.#broken);
   }
 
@@ -579,7 +591,7 @@ export class Scheduler {
     } else if (jobs.length > 0) {
       this.#recoverJobs(jobs, info);
     } else if (!expected) {
-      process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error instanceof Error ? `: ${info.error.message}` : ''}`, { code: 'MPOOL_WORKER_EXITED' });
+      process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
     }
     this.#fill();
     this.#dispatch();
@@ -596,7 +608,7 @@ export class Scheduler {
     const first = jobs[0];
     if (jobs.length === 1 || first.alone) {
       const cause = info.error;
-      const detail = cause instanceof Error ? `: ${cause.message}` : '';
+      const detail = cause === undefined ? '' : `: ${messageOf(cause)}`;
       this.#fail(first, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
       jobs = jobs.slice(1);
     } else {
@@ -632,15 +644,24 @@ export class Scheduler {
   }
 
   #checkAllExited(): void {
-    if (this.#state !== 'running' && this.#slots.size === 0) {
-      this.#executor.shutdown?.();
-      this.#resolveAllExited();
-    }
+    if (this.#state === 'running' || this.#slots.size > 0 || this.#shutDown) return;
+    this.#shutDown = true;
+    Promise.resolve(this.#executor.shutdown?.()).then(this.#resolveAllExited, this.#resolveAllExited);
   }
 }
 
+/**
+ * An error's message. Not `instanceof Error`: errors made by Node for a worker come from its own
+ * realm, which is not the caller's under `vm` or a test runner's sandbox.
+ */
+function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
+}
+
 function isCloneError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'DataCloneError' || /could not be cloned/.test(error.message));
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return name === 'DataCloneError' || /could not be cloned/.test(messageOf(error));
 }
 
 function describeExit(info: WorkerExitInfo): string {

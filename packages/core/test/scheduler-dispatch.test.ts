@@ -123,6 +123,38 @@ describe('batching', () => {
     expect(await Promise.all(results)).toEqual(range(3000).map(double));
   });
 
+  test('a short chunk too big for the allowance waits behind one other chunk, so the worker never idles between chunks', async () => {
+    const { pool, executor } = fakePool(2);
+    for (const worker of executor.workers) worker.ready();
+    await warmUp(executor.workers[0], [pool.applyAsync(double, [0])], TINY_MS);
+
+    // 8 chunks of 2,000 tiny items: each over the 1,024-item bound, each well under a millisecond.
+    const mapped = pool.map(double, range(16_000), 2_000);
+    mapped.catch(() => undefined); // a failed expectation below must not leave it unhandled
+    await settle();
+    expect(executor.workers.map((w) => w.unanswered.length)).toEqual([2, 2]);
+    while (executor.workers.some((w) => w.unanswered.length > 0)) {
+      for (const worker of executor.workers) {
+        expect(worker.unanswered.length).toBeLessThanOrEqual(2);
+        if (worker.unanswered.length > 0) worker.answer(double, { count: 1, busyMs: 2_000 * TINY_MS });
+        await settle();
+      }
+    }
+    expect(await mapped).toEqual(range(16_000).map(double));
+  });
+
+  test('tiny tasks, however quick, are not stacked behind one another on one worker while the other is free', async () => {
+    const { pool, executor } = fakePool(2);
+    for (const worker of executor.workers) worker.ready();
+    await warmUp(executor.workers[0], [pool.applyAsync(double, [0])], TINY_MS);
+
+    const results = [pool.applyAsync(double, [1]), pool.applyAsync(double, [2])];
+    await settle();
+    expect(executor.workers.map((w) => w.unanswered.length)).toEqual([1, 1]);
+    for (const worker of executor.workers) worker.answer(double, { busyMs: TINY_MS });
+    expect(await Promise.all(results)).toEqual([2, 4]);
+  });
+
   test('long tasks go one at a time to each worker', async () => {
     const { pool, executor } = fakePool(2);
     const results = range(8).map((x) => pool.applyAsync(double, [x]));

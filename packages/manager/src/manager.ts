@@ -13,7 +13,7 @@ import type { Remote } from 'comlink';
 import { SharedDict } from './shared-dict.js';
 import { SharedList } from './shared-list.js';
 import { SharedLock } from './shared-lock.js';
-import { SharedObject } from './shared-object.js';
+import { CLOSED, SharedObject } from './shared-object.js';
 import { SharedQueue } from './shared-queue.js';
 import { SharedValue } from './shared-value.js';
 
@@ -26,6 +26,7 @@ export type Shared<T> = Remote<T> & SharedHandle;
 
 export class Manager {
   readonly #ids = new Set<number>();
+  readonly #objects = new Set<SharedObject>();
   #closed = false;
 
   /** Whether `close()` has been called. */
@@ -77,12 +78,17 @@ export class Manager {
 
   /**
    * Stops serving every object this manager shared: calls from workers reject with
-   * `ManagerClosedError`. Idempotent.
+   * `ManagerClosedError`, and so do the waits in progress (`lock.acquire()`, `queue.get()`).
+   * In the parent the objects stay usable as plain local objects. Idempotent.
    */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     for (const id of this.#ids) unregisterShared(id);
     this.#ids.clear();
+    const error = new ManagerClosedError('The manager was closed while this call waited');
+    for (const object of this.#objects) object[CLOSED](error);
+    this.#objects.clear();
   }
 
   /** `await using manager = new Manager()`: closes at the end of the block. */
@@ -93,6 +99,7 @@ export class Manager {
   #adopt<T extends SharedObject>(object: T): T {
     this.#checkOpen('a new shared object');
     this.#ids.add(object[SHARED_KEY]);
+    this.#objects.add(object);
     return object;
   }
 

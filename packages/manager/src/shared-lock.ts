@@ -7,7 +7,7 @@
  * calling, so a worker that dies holding the lock (or waiting for it) lets it go.
  */
 import type { Connection } from '@mpool/core';
-import { DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
+import { CLOSED, DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
 
 /** A held lock: release it, or let `await using` do it. Releasing twice is harmless. */
 export interface LockHold {
@@ -22,6 +22,7 @@ const PARENT = Symbol('parent');
 interface Waiter {
   readonly owner: Owner;
   readonly grant: (token: number) => void;
+  readonly refuse: (error: Error) => void;
 }
 
 export class SharedLock extends SharedObject {
@@ -64,13 +65,19 @@ export class SharedLock extends SharedObject {
     if (this.#holder?.owner === connection) this.#release(this.#holder.token);
   }
 
+  override [CLOSED](error: Error): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const waiter of waiting) waiter.refuse(error);
+  }
+
   #acquire(owner: Owner): Promise<number> {
     if (this.#holder === undefined) {
       const token = this.#nextToken++;
       this.#holder = { owner, token };
       return Promise.resolve(token);
     }
-    return new Promise<number>((grant) => this.#waiting.push({ owner, grant }));
+    return new Promise<number>((grant, refuse) => this.#waiting.push({ owner, grant, refuse }));
   }
 
   #release(token: number): void {

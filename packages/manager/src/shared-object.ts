@@ -8,6 +8,7 @@ import { registerShared, SHARED_KEY, type Connection, type SharedKind } from '@m
 /** Symbol-keyed hooks: a worker's calls travel by string paths, so it can never reach these. */
 export const VIEW = Symbol('mpool.view');
 export const DISCONNECTED = Symbol('mpool.disconnected');
+export const CLOSED = Symbol('mpool.closed');
 
 export abstract class SharedObject {
   readonly [SHARED_KEY]: number;
@@ -28,4 +29,7 @@ export abstract class SharedObject {
 
   /** A worker is gone: drop what it held. */
   [DISCONNECTED](_connection: Connection): void {}
+
+  /** The manager closed: refuse whoever still waits (on a lock, on a queue). */
+  [CLOSED](_error: Error): void {}
 }

@@ -4,7 +4,7 @@
  * handed to it.
  */
 import { TimeoutError, type Connection } from '@mpool/core';
-import { DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
+import { CLOSED, DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
 
 type Owner = Connection | typeof PARENT;
 const PARENT = Symbol('parent');
@@ -12,6 +12,7 @@ const PARENT = Symbol('parent');
 interface Getter<T> {
   readonly owner: Owner;
   readonly take: (item: T) => void;
+  readonly refuse: (error: Error) => void;
 }
 
 export class SharedQueue<T> extends SharedObject {
@@ -61,6 +62,12 @@ export class SharedQueue<T> extends SharedObject {
     this.#getters = this.#getters.filter((getter) => getter.owner !== connection);
   }
 
+  override [CLOSED](error: Error): void {
+    const getters = this.#getters;
+    this.#getters = [];
+    for (const getter of getters) getter.refuse(error);
+  }
+
   #shift(): T | undefined {
     if (this.#head === this.#items.length) return undefined;
     const item = this.#items[this.#head++];
@@ -80,6 +87,10 @@ export class SharedQueue<T> extends SharedObject {
         take: (item) => {
           if (timer !== undefined) clearTimeout(timer);
           resolve(item);
+        },
+        refuse: (error) => {
+          if (timer !== undefined) clearTimeout(timer);
+          reject(error);
         },
       };
       this.#getters.push(getter);

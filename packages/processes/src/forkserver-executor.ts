@@ -24,16 +24,23 @@ export class ForkserverExecutor implements Executor {
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
     const booted = this.#takeSpare() ?? this.#boot.boot();
     const handle = booted.attach(init, events);
-    this.#prepareSpare();
+    // Starting a process blocks this thread for ~10–20 ms: do it after what the caller is doing
+    // (sending the new worker its first task), not in its way.
+    setImmediate(() => this.#prepareSpare()).unref();
     return handle;
   }
 
-  /** Kills the spare: the pool is done with this executor. */
-  shutdown(): void {
+  /** Kills the spare: the pool is done with this executor. Resolves once it is gone. */
+  shutdown(): Promise<void> {
     this.#closed = true;
     const spare = this.#spare;
     this.#spare = undefined;
-    spare?.child.kill('SIGKILL');
+    if (spare === undefined || spare.child.exitCode !== null || spare.child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      spare.child.once('exit', () => resolve());
+      spare.child.ref(); // whoever awaits the pool's end waits for this too
+      spare.child.kill('SIGKILL');
+    });
   }
 
   #takeSpare(): BootedChild | undefined {

@@ -12,10 +12,14 @@ type Listener = (event: { data: unknown }) => void;
 /** A comlink Endpoint for one shared object over the worker's channel. */
 class FrameEndpoint {
   readonly #listeners = new Set<Listener>();
+  /** Released: its task has ended. A method taken off the proxy and kept may still call. */
+  closed = false;
 
   constructor(readonly id: number, readonly send: (id: number, data: unknown) => void) {}
 
   postMessage(data: unknown): void {
+    // comlink posts inside the promise of the call, so this rejects that call, not the worker.
+    if (this.closed) throw new Error('Proxy has been released and is not useable: its task has ended');
     this.send(this.id, data);
   }
 
@@ -50,7 +54,12 @@ function presentLock(remote: RemoteLock): unknown {
   return {
     async acquire() {
       const token = await remote.acquire();
-      const release = (): Promise<void> => remote.release(token);
+      let released = false;
+      const release = async (): Promise<void> => {
+        if (released) return; // as in the parent: releasing twice is harmless
+        released = true;
+        await remote.release(token);
+      };
       return { release, [Symbol.asyncDispose]: release };
     },
     locked: () => remote.locked(),
@@ -93,6 +102,7 @@ export class RemoteHub {
       if (held === undefined || --held.refs > 0) continue;
       this.#held.delete(id);
       (held.proxy as { [releaseProxy](): void })[releaseProxy]();
+      held.endpoint.closed = true;
     }
   }
 
