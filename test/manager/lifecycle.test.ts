@@ -60,6 +60,25 @@ describe('a closed manager', () => {
   });
 });
 
+describe('arguments', () => {
+  test('what is not shareable or not a valid option is refused with TypeError or RangeError saying what came', async () => {
+    const manager = new Manager();
+    try {
+      expect(() => manager.share(null as unknown as object)).toThrow(/Expected an object or a function to share, got `null`/);
+      expect(() => manager.share(5 as unknown as object)).toThrow(TypeError);
+      expect(() => manager.dict(5 as unknown as [])).toThrow(/Expected `entries` to be iterable, got `number`/);
+      expect(() => manager.list({} as unknown as [])).toThrow(/Expected `items` to be iterable/);
+      const queue = manager.queue<number>();
+      await expect(queue.get('soon' as unknown as number)).rejects.toThrow(TypeError);
+      await expect(queue.get(-1)).rejects.toThrow(RangeError);
+      await queue.put(1);
+      expect(await queue.get(0)).toBe(1);
+    } finally {
+      await manager.close();
+    }
+  });
+});
+
 describe.each(CONTEXTS)("shared objects' lifecycle on the '%s' context", (context) => {
   const pool = useSharedPool(context);
   const pools = usePools(context);

@@ -24,6 +24,13 @@ import { SharedValue } from './shared-value.js';
  */
 export type Shared<T> = Remote<T> & SharedHandle;
 
+function checkIterable(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (value === null || typeof (value as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be iterable, got \`${value === null ? 'null' : typeof value}\``);
+  }
+}
+
 export class Manager {
   readonly #ids = new Set<number>();
   readonly #objects = new Set<SharedObject>();
@@ -53,11 +60,13 @@ export class Manager {
 
   /** A shared Map: `get`, `set`, `has`, `delete`, `size`, `keys`, `values`, `entries`, `clear`. */
   dict<K, V>(entries?: Iterable<readonly [K, V]>): SharedDict<K, V> {
+    checkIterable(entries, 'entries');
     return this.#adopt(new SharedDict<K, V>(entries));
   }
 
   /** A shared array: `append`, `extend`, `get`, `set`, `pop`, `length`, `toArray`, `clear`. */
   list<T>(items?: Iterable<T>): SharedList<T> {
+    checkIterable(items, 'items');
     return this.#adopt(new SharedList<T>(items));
   }
 

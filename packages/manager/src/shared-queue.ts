@@ -35,6 +35,16 @@ export class SharedQueue<T> extends SharedObject {
     return this.#get(PARENT, timeoutMs);
   }
 
+  static #checkTimeout(timeoutMs: unknown): void {
+    if (timeoutMs === undefined) return;
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+      throw new TypeError(`Expected \`timeoutMs\` to be a number of milliseconds, got \`${typeof timeoutMs}\``);
+    }
+    if (timeoutMs < 0 || !Number.isFinite(timeoutMs)) {
+      throw new RangeError(`Expected \`timeoutMs\` to be a finite number of milliseconds ≥ 0, got \`${timeoutMs}\``);
+    }
+  }
+
   /** The oldest item, or `undefined` when the queue is empty. */
   async getNowait(): Promise<T | undefined> {
     return this.#shift();
@@ -79,6 +89,11 @@ export class SharedQueue<T> extends SharedObject {
   }
 
   #get(owner: Owner, timeoutMs: number | undefined): Promise<T> {
+    try {
+      SharedQueue.#checkTimeout(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#head < this.#items.length) return Promise.resolve(this.#shift() as T);
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
