@@ -1,6 +1,6 @@
 /**
  * What every benchmark here shares: reading the command line, interleaving rounds, medians, the
- * machine description and the printed table.
+ * machine description and the printed table of recycling.mjs and manager.mjs.
  */
 import os from 'node:os';
 
@@ -35,17 +35,22 @@ export function describeMachine() {
 }
 
 /**
- * Reads `--name` and `--name=value` flags. Unknown flags throw, so a typo does not silently run
- * the full benchmark.
+ * Reads `--name` and `--name=value` flags; a flag listed in `valued` also takes its value as the
+ * next argument (`--out dir`). Unknown flags throw, so a typo does not silently run the full
+ * benchmark.
  */
-export function parseFlags(argv, known) {
+export function parseFlags(argv, known, { valued = [] } = {}) {
   const flags = {};
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (match === null || !known.includes(match[1])) {
       throw new TypeError(`Unknown argument \`${arg}\`; expected one of ${known.map((k) => `--${k}`).join(', ')}`);
     }
-    flags[match[1]] = match[2] ?? true;
+    const [, name, inline] = match;
+    if (inline !== undefined) flags[name] = inline;
+    else if (valued.includes(name) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[name] = argv[++i];
+    else flags[name] = true;
   }
   return flags;
 }
@@ -67,7 +72,41 @@ export function formatTable(header, rows) {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** A rate with thousands separators and no decimals, e.g. `123,456`. */
-export function formatRate(value) {
-  return Math.round(value).toLocaleString('en-US');
+/**
+ * Starts every system, runs `warmup` (by default `measure`) on each `warmupRuns` times, then
+ * `rounds` rounds of `measure` in rotating order, and stops every system, also after a failure.
+ * Resolves to a Map from system name to its samples (what `measure` returned), in round order.
+ */
+export async function runInterleaved(systems, { rounds, warmupRuns, measure, warmup = measure, label = '' }) {
+  const samples = new Map(systems.map((s) => [s.name, []]));
+  try {
+    for (const system of systems) await system.start();
+    for (let w = 0; w < warmupRuns; w++) {
+      for (const system of systems) await warmup(system);
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const system of rotate(systems, round)) samples.get(system.name).push(await measure(system));
+      process.stderr.write(`${label}round ${round + 1}/${rounds} done\n`);
+    }
+  } finally {
+    // Terminate every pool even after a failure, so the process can exit; `async` turns the
+    // throw of a pool that never started into a rejection allSettled absorbs.
+    await Promise.allSettled(systems.map(async (s) => s.stop()));
+  }
+  return samples;
+}
+
+/** The 1-, 5- and 15-minute load averages, rounded: how busy the machine was around a run. */
+export function loadAverage() {
+  return os.loadavg().map((l) => Math.round(l * 100) / 100);
+}
+
+/** Milliseconds since `started` (a `performance.now()` reading). */
+export function since(started) {
+  return performance.now() - started;
+}
+
+/** Whether `name` is picked by `--only` (`only` is its comma-separated parts, or null for all). */
+export function picked(only, name) {
+  return only === null || only.some((part) => name.includes(part));
 }

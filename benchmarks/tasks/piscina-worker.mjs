@@ -1,4 +1,22 @@
-/** piscina's worker module: its default export is the task, called with the value given to `run`. */
+/**
+ * piscina's worker module: its default export is the task `run(x)` calls; the others are picked
+ * with `run(x, { name })`. piscina passes one value, so the pi range comes as `[first, last]`.
+ */
+import { move } from 'piscina';
+import { echo } from './payload-task.mjs';
+import { partialPi } from './pi-task.mjs';
+
 export default function inc(x) {
   return x + 1;
+}
+
+export function pi([first, last]) {
+  return partialPi(first, last);
+}
+
+export { echo };
+
+/** `echo`, its answer handed back with its buffer transferred rather than copied. */
+export function echoMove(array) {
+  return move(echo(array));
 }

@@ -1,0 +1,78 @@
+/**
+ * Benchmark 3, payloads: `tasks` Float64Arrays of 1 MiB each, all submitted, then awaited; the
+ * task (tasks/payload-task.mjs) returns the array it was given. Throughput in MiB/s, counting
+ * the bytes both ways (2 MiB a task). Each run sends the arrays copied and, where the system can
+ * transfer buffers, once more with them transferred. Arrays are made before the clock starts,
+ * fresh for every pass (a transferred buffer is gone from the sender).
+ */
+import { median, picked, runInterleaved, since } from './harness.mjs';
+import { nodeSystems } from './pools.mjs';
+import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
+
+const MIB = 2 ** 20;
+const DOUBLES = MIB / Float64Array.BYTES_PER_ELEMENT;
+
+function arrays(tasks) {
+  return Array.from({ length: tasks }, (_, i) => {
+    const array = new Float64Array(DOUBLES);
+    array[0] = i;
+    return array;
+  });
+}
+
+async function throughput(name, tasks, send) {
+  const inputs = arrays(tasks);
+  const started = performance.now();
+  const results = await Promise.all(inputs.map(send));
+  const ms = since(started);
+  results.forEach((array, i) => {
+    if (!(array instanceof Float64Array) || array.length !== DOUBLES || array[0] !== i + 1) {
+      throw new Error(`${name}: payload ${i} came back wrong`);
+    }
+  });
+  return (2 * tasks * 1000) / ms;
+}
+
+function nodeEntry(adapter, { workers, tasks }) {
+  let pool;
+  return {
+    ...adapter,
+    async start() {
+      pool = await adapter.open(workers);
+    },
+    async measure() {
+      const copied = await throughput(adapter.name, tasks, (a) => pool.echo(a));
+      const transferred = pool.echoMove === undefined ? null : await throughput(adapter.name, tasks, (a) => pool.echoMove(a));
+      return { copied, transferred };
+    },
+    stop: () => pool?.close(),
+  };
+}
+
+export async function payloads({ tasks, rounds, warmupRuns, workers, python, only }) {
+  const entries = [
+    ...nodeSystems().map((adapter) => nodeEntry(adapter, { workers, tasks })),
+    ...(python === null
+      ? []
+      : PYTHON_SYSTEMS.map((s) => {
+          const entry = pythonEntry(python, s, 'payloads', { tasks, doubles: DOUBLES, workers });
+          const measure = entry.measure;
+          entry.measure = async () => ({ copied: (await measure()).copiedMBps, transferred: null });
+          return entry;
+        })),
+  ].filter((e) => picked(only, e.name));
+  const samples = await runInterleaved(entries, { rounds, warmupRuns, measure: (e) => e.measure(), label: 'payloads: ' });
+  const systems = {};
+  for (const entry of entries) {
+    const runs = samples.get(entry.name);
+    const copied = runs.map((r) => r.copied);
+    const transferred = runs[0].transferred === null ? null : runs.map((r) => r.transferred);
+    systems[entry.name] = {
+      runsOn: entry.runsOn,
+      transfer: entry.transfer,
+      copied: { median: median(copied), samples: copied },
+      transferred: transferred === null ? null : { median: median(transferred), samples: transferred },
+    };
+  }
+  return { config: { tasks, bytesEachWay: MIB, workers, rounds, warmupRuns, unit: 'MiB/s, both ways counted' }, systems };
+}

@@ -1,0 +1,177 @@
+/**
+ * Every Node.js pool under test, behind one small interface, so that each benchmark is written
+ * once for all of them. An adapter describes a system and opens pools of it:
+ *
+ *   { name, library, runsOn: 'thread' | 'process', transfer: 'both' | 'in' | null, open(workers) }
+ *
+ * `open(workers)` returns a handle (or a promise of one) with the calls the benchmarks use:
+ *
+ *   inc(x)                  → Promise of x + 1, one task
+ *   incMap(xs, chunksize)   → Promise of every x + 1, through the library's map (absent: it has none)
+ *   pi(first, last)         → Promise of 4 × the Leibniz terms first..last (tasks/pi-task.mjs)
+ *   echo(array)             → Promise of the Float64Array back, copied each way
+ *   echoMove(array)         → the same with the buffer transferred (absent: the library cannot)
+ *   close()                 → Promise, once the workers are gone
+ *
+ * Every pool has its own worker module under tasks/, as its library requires. The process pools
+ * that default to JSON over the IPC channel are given Node's 'advanced' serialization (structured
+ * clone), without which a Float64Array does not survive the trip.
+ */
+import { Pool, task } from 'mpool';
+import { Piscina } from 'piscina';
+import { FixedClusterPool, FixedThreadPool } from 'poolifier';
+import { Tinypool } from 'tinypool';
+import workerpool from 'workerpool';
+
+const tasksDir = new URL('../tasks/', import.meta.url);
+const taskFile = (name) => new URL(name, tasksDir);
+
+/** mpool in `context` ('thread', 'spawn' or 'forkserver'). It has no transfer lists yet. */
+function mpool(context) {
+  const module = taskFile('mpool-tasks.mjs');
+  const inc = task(module, 'inc');
+  const partialPi = task(module, 'partialPi');
+  const echo = task(module, 'echo');
+  return {
+    name: `mpool ${context}`,
+    library: 'mpool',
+    runsOn: context === 'thread' ? 'thread' : 'process',
+    transfer: null,
+    open(workers) {
+      const pool = new Pool({ processes: workers, context });
+      return {
+        // An AsyncResult is a thenable: Promise.all awaits it as it is.
+        inc: (x) => pool.applyAsync(inc, [x]),
+        incMap: (xs, chunksize) => pool.map(inc, xs, chunksize),
+        pi: (first, last) => pool.applyAsync(partialPi, [first, last]),
+        echo: (array) => pool.applyAsync(echo, [array]),
+        close: () => pool.terminate(),
+      };
+    },
+  };
+}
+
+/** piscina (threads). `concurrentTasksPerWorker` stays at its default, 1. */
+function piscina() {
+  return {
+    name: 'piscina',
+    library: 'piscina',
+    runsOn: 'thread',
+    transfer: 'both',
+    open(workers) {
+      const pool = new Piscina({ filename: taskFile('piscina-worker.mjs').href, minThreads: workers, maxThreads: workers });
+      return {
+        inc: (x) => pool.run(x),
+        pi: (first, last) => pool.run([first, last], { name: 'pi' }),
+        echo: (array) => pool.run(array, { name: 'echo' }),
+        echoMove: (array) => pool.run(array, { name: 'echoMove', transferList: [array.buffer] }),
+        close: () => pool.destroy(),
+      };
+    },
+  };
+}
+
+/** tinypool on worker threads, or on child processes (`runtime: 'child_process'`). */
+function tinypool(runtime) {
+  const threads = runtime === 'worker_threads';
+  return {
+    name: threads ? 'tinypool' : 'tinypool child_process',
+    library: 'tinypool',
+    runsOn: threads ? 'thread' : 'process',
+    transfer: threads ? 'both' : null,
+    open(workers) {
+      const pool = new Tinypool({
+        filename: taskFile('tinypool-worker.mjs').href,
+        runtime,
+        minThreads: workers,
+        maxThreads: workers,
+        ...(threads ? {} : { serialization: 'advanced' }),
+      });
+      return {
+        inc: (x) => pool.run(x),
+        pi: (first, last) => pool.run([first, last], { name: 'pi' }),
+        echo: (array) => pool.run(array, { name: 'echo' }),
+        ...(threads ? { echoMove: (array) => pool.run(array, { name: 'echoMove', transferList: [array.buffer] }) } : {}),
+        close: () => pool.destroy(),
+      };
+    },
+  };
+}
+
+/** workerpool on worker threads or on child processes (`workerType: 'process'`). It has no map. */
+function workerpoolSystem(workerType) {
+  const threads = workerType === 'thread';
+  return {
+    name: threads ? 'workerpool' : 'workerpool process',
+    library: 'workerpool',
+    runsOn: threads ? 'thread' : 'process',
+    transfer: threads ? 'both' : null,
+    open(workers) {
+      const pool = workerpool.pool(taskFile('workerpool-worker.mjs').pathname, {
+        minWorkers: workers,
+        maxWorkers: workers,
+        workerType,
+        ...(threads ? {} : { forkOpts: { serialization: 'advanced' } }),
+      });
+      return {
+        inc: (x) => pool.exec('inc', [x]),
+        pi: (first, last) => pool.exec('partialPi', [first, last]),
+        echo: (array) => pool.exec('echo', [array]),
+        ...(threads ? { echoMove: (array) => pool.exec('echoMove', [array], { transfer: [array.buffer] }) } : {}),
+        close: () => pool.terminate(),
+      };
+    },
+  };
+}
+
+/**
+ * poolifier's FixedThreadPool, or its FixedClusterPool (workers forked by `node:cluster` from a
+ * ClusterWorker module). Its per-worker task queue is left off, its default: then every task is
+ * posted to a worker at once. `mapExecute` is its map (one task per item: it has no chunksize).
+ * A thread pool transfers what it sends but its workers cannot transfer a result: 'in' only.
+ */
+function poolifier(kind) {
+  const threads = kind === 'thread';
+  return {
+    name: threads ? 'poolifier FixedThreadPool' : 'poolifier FixedClusterPool',
+    library: 'poolifier',
+    runsOn: threads ? 'thread' : 'process',
+    transfer: threads ? 'in' : null,
+    open(workers) {
+      const onError = (error) => console.error(`poolifier ${kind} worker error:`, error);
+      const pool = threads
+        ? new FixedThreadPool(workers, taskFile('poolifier-worker.mjs').pathname, { errorHandler: onError })
+        : new FixedClusterPool(workers, taskFile('poolifier-cluster-worker.cjs').pathname, {
+            errorHandler: onError,
+            settings: { serialization: 'advanced' },
+          });
+      return {
+        inc: (x) => pool.execute(x, 'inc'),
+        incMap: (xs) => pool.mapExecute(xs, 'inc'),
+        pi: (first, last) => pool.execute([first, last], 'pi'),
+        echo: (array) => pool.execute(array, 'echo'),
+        ...(threads ? { echoMove: (array) => pool.execute(array, 'echo', undefined, [array.buffer]) } : {}),
+        close: () => pool.destroy(),
+      };
+    },
+  };
+}
+
+/**
+ * Every Node.js system, in the order the tables list them: threads first, mpool leading each
+ * group, then processes.
+ */
+export function nodeSystems() {
+  return [
+    mpool('thread'),
+    piscina(),
+    tinypool('worker_threads'),
+    workerpoolSystem('thread'),
+    poolifier('thread'),
+    mpool('spawn'),
+    mpool('forkserver'),
+    tinypool('child_process'),
+    workerpoolSystem('process'),
+    poolifier('cluster'),
+  ];
+}

@@ -1,0 +1,142 @@
+/**
+ * The benchmark suite's smoke run (`benchmarks/run.mjs --quick`) runs every system through every
+ * benchmark end to end, as CI's only look at it: each benchmark is in the report, with numbers
+ * that are measurements (positive and finite), and the full results are left alone.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+const ROOT = join(__dirname, '..');
+const RUN = join(ROOT, 'benchmarks', 'run.mjs');
+const RESULTS = join(ROOT, 'benchmarks', 'results');
+
+/** The quick run takes 20 to 30 seconds on 2 busy cores; the limit leaves room for a slow machine. */
+const QUICK_RUN_LIMIT_MS = 120_000;
+
+interface Sampled {
+  median: number;
+  samples: number[];
+}
+interface Report {
+  preset: string;
+  machine: { node: string; cores: number };
+  loadAverage: { start: number[]; end: number[] };
+  python: { version: string } | null;
+  benchmarks: {
+    tiny: { systems: Record<string, { oneByOne: Sampled; map: Sampled | null }> };
+    pi: { systems: Record<string, { speedup: Sampled; oneWorkerMs: Sampled; workersMs: Sampled }> };
+    payloads: { systems: Record<string, { copied: Sampled; transferred: Sampled | null }> };
+    startup: { systems: Record<string, { ms: Sampled }> };
+    imap: { systems: Record<string, { startRssMB: number; peakRssMB: number; itemsPerSecond: number }> };
+  };
+  ratios: { benchmark: string; mpool: string; peer: string; ratio: number }[];
+}
+
+const NODE_SYSTEMS = [
+  'mpool thread',
+  'piscina',
+  'tinypool',
+  'workerpool',
+  'poolifier FixedThreadPool',
+  'mpool spawn',
+  'mpool forkserver',
+  'tinypool child_process',
+  'workerpool process',
+  'poolifier FixedClusterPool',
+];
+
+const isMeasurement = (value: number): boolean => Number.isFinite(value) && value > 0;
+
+/** Modification times of the full run's files, to tell whether the quick run touched them. */
+function latestTimes(): Record<string, number | null> {
+  const times: Record<string, number | null> = {};
+  for (const ext of ['json', 'md', 'svg']) {
+    try {
+      times[ext] = statSync(join(RESULTS, `latest.${ext}`)).mtimeMs;
+    } catch {
+      times[ext] = null;
+    }
+  }
+  return times;
+}
+
+let outDir: string;
+let report: Report;
+let markdown: string;
+let svg: string;
+let before: Record<string, number | null>;
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'mpool-bench-'));
+  before = latestTimes();
+  await execFileAsync(process.execPath, [RUN, '--quick', '--out', outDir], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as Report;
+  markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');
+  svg = readFileSync(join(outDir, 'latest.svg'), 'utf8');
+}, QUICK_RUN_LIMIT_MS + 10_000);
+
+afterAll(() => {
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+test('the quick run reports every benchmark for every Node.js system, with positive finite medians', () => {
+  expect(report.preset).toBe('quick');
+  const { tiny, pi, payloads, startup, imap } = report.benchmarks;
+  for (const name of NODE_SYSTEMS) {
+    expect(isMeasurement(tiny.systems[name].oneByOne.median)).toBe(true);
+    expect(isMeasurement(pi.systems[name].speedup.median)).toBe(true);
+    expect(isMeasurement(pi.systems[name].oneWorkerMs.median)).toBe(true);
+    expect(isMeasurement(payloads.systems[name].copied.median)).toBe(true);
+    expect(isMeasurement(startup.systems[name].ms.median)).toBe(true);
+  }
+  expect(Object.keys(imap.systems)).toEqual(expect.arrayContaining(['mpool thread imap', 'mpool thread imapUnordered']));
+  for (const run of Object.values(imap.systems)) {
+    expect(isMeasurement(run.peakRssMB)).toBe(true);
+    expect(run.peakRssMB).toBeGreaterThanOrEqual(run.startRssMB);
+    expect(isMeasurement(run.itemsPerSecond)).toBe(true);
+  }
+});
+
+test('map and transfer are measured exactly where the system has them', () => {
+  const { tiny, payloads } = report.benchmarks;
+  for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver', 'poolifier FixedThreadPool']) {
+    expect(isMeasurement(tiny.systems[name].map?.median ?? Number.NaN)).toBe(true);
+  }
+  for (const name of ['piscina', 'tinypool', 'workerpool', 'workerpool process']) expect(tiny.systems[name].map).toBeNull();
+  // mpool has no transfer lists: its cell is n/a, never a number.
+  for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver']) expect(payloads.systems[name].transferred).toBeNull();
+  for (const name of ['piscina', 'tinypool', 'workerpool']) {
+    expect(isMeasurement(payloads.systems[name].transferred?.median ?? Number.NaN)).toBe(true);
+  }
+});
+
+test('Python is measured when python3 is there, and mpool is set against every peer', () => {
+  if (report.python !== null) {
+    const names = Object.keys(report.benchmarks.tiny.systems);
+    expect(names).toEqual(expect.arrayContaining(['Python multiprocessing.Pool', 'Python ProcessPoolExecutor']));
+    expect(isMeasurement(report.benchmarks.tiny.systems['Python multiprocessing.Pool'].map?.median ?? Number.NaN)).toBe(true);
+  }
+  const peers = new Set(report.ratios.map((r) => r.peer));
+  expect(peers).toEqual(new Set(Object.keys(report.benchmarks.tiny.systems).filter((name) => !name.startsWith('mpool '))));
+  for (const r of report.ratios) expect(isMeasurement(r.ratio)).toBe(true);
+});
+
+test('the machine is described, and the Markdown table and the SVG chart are written beside the JSON', () => {
+  expect(report.machine.node).toBe(process.version);
+  expect(report.machine.cores).toBeGreaterThan(0);
+  expect(report.loadAverage.start).toHaveLength(3);
+  expect(report.loadAverage.end).toHaveLength(3);
+  expect(markdown).toContain('| mpool thread | threads |');
+  expect(markdown).toContain('| poolifier FixedClusterPool | processes |');
+  expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+  expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+  expect(svg).toContain('>mpool thread</text>');
+});
+
+test('the quick run leaves the full results in benchmarks/results alone', () => {
+  expect(latestTimes()).toEqual(before);
+});
