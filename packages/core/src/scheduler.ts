@@ -14,10 +14,12 @@
  */
 import { decodeThrown } from './error-codec.js';
 import { Deque } from './deque.js';
+import { describeExit, isCloneError, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
-import type { Executor, WorkerExitInfo, WorkerHandle } from './executor.js';
+import type { Executor, WorkerExitInfo } from './executor.js';
 import { Job, JobState } from './job.js';
 import { Connection } from './shared-registry.js';
+import { Slot, SlotState } from './worker-slot.js';
 import { MessageKind, ResultStatus, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
 
 /** Milliseconds of work to keep in flight per worker: enough to hide a message's round trip (~50 µs). */
@@ -37,44 +39,6 @@ const SHORT_JOB_MS = 2;
 const STARTUP_FAILURE_LIMIT = 3;
 
 type SchedulerState = 'running' | 'closed' | 'terminated';
-
-const enum SlotState {
-  /** Booting: loading, running the initializer. */
-  Starting,
-  /** Takes work. */
-  Ready,
-  /** Finishing its last jobs (quota spent, or pool closing), then told to stop. */
-  Retiring,
-  /** Being terminated; its exit is expected. */
-  Ending,
-}
-
-/** One worker and what the scheduler knows of it. */
-class Slot {
-  state = SlotState.Starting;
-  readonly inFlight = new Deque<Job>();
-  inFlightWeight = 0;
-  /** Function ids this worker has been sent the definition of. */
-  readonly known = new Set<number>();
-  /** Jobs it may still be given (`maxtasksperchild`). */
-  quota: number;
-  /** It is running a job that must run alone, and gets nothing else meanwhile. */
-  isolating = false;
-  stopSent = false;
-  /** When it last made progress: was sent work while idle, or answered. */
-  lastProgress = 0;
-  /** Its calls on shared objects; made on its first call. */
-  connection: Connection | undefined;
-  handle!: WorkerHandle;
-
-  constructor(
-    quota: number,
-    /** Started before the pool moved to its fallback: its failures may call for the move. */
-    readonly beforeFallback: boolean,
-  ) {
-    this.quota = quota;
-  }
-}
 
 /** Where to move when a worker reports that it cannot do what a task or the initializer needs. */
 export interface Fallback {
@@ -649,23 +613,3 @@ export class Scheduler {
     Promise.resolve(this.#executor.shutdown?.()).then(this.#resolveAllExited, this.#resolveAllExited);
   }
 }
-
-/**
- * An error's message. Not `instanceof Error`: errors made by Node for a worker come from its own
- * realm, which is not the caller's under `vm` or a test runner's sandbox.
- */
-function messageOf(error: unknown): string {
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : String(error);
-}
-
-function isCloneError(error: unknown): boolean {
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
-  return name === 'DataCloneError' || /could not be cloned/.test(messageOf(error));
-}
-
-function describeExit(info: WorkerExitInfo): string {
-  if (info.signal === 'SIGABRT') return 'killed by SIGABRT: out of memory, most likely';
-  return info.signal !== null ? `killed by ${info.signal}` : `exit code ${String(info.code)}`;
-}
-

@@ -1,0 +1,22 @@
+/** Words for how a worker ended and for what went wrong, for the errors the scheduler raises. */
+import type { WorkerExitInfo } from './executor.js';
+
+/**
+ * An error's message. Not `instanceof Error`: errors made by Node for a worker come from its own
+ * realm, which is not the caller's under `vm` or a test runner's sandbox.
+ */
+export function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
+}
+
+export function isCloneError(error: unknown): boolean {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return name === 'DataCloneError' || /could not be cloned/.test(messageOf(error));
+}
+
+export function describeExit(info: WorkerExitInfo): string {
+  if (info.signal === 'SIGABRT') return 'killed by SIGABRT: out of memory, most likely';
+  return info.signal !== null ? `killed by ${info.signal}` : `exit code ${String(info.code)}`;
+}
+
