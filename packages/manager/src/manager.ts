@@ -6,7 +6,8 @@
  * await using manager = new Manager();
  * const counter = manager.value(0);
  * const lock = manager.lock();
- * await pool.map(addTen, [[counter, lock], [counter, lock]].map(...));
+ * await pool.starmap(addTimes, [[counter, lock, 1000], [counter, lock, 1000]]); // tasks.ts: see the README
+ * await counter.get(); // 2000
  */
 import { ManagerClosedError, registerShared, SHARED_KEY, unregisterShared, type SharedHandle } from '@mpool/core';
 import type { Remote } from 'comlink';
