@@ -168,3 +168,25 @@ export const squares = (n: number): number[] => range(n).map((i) => i * i);
 
 /** Sorts numbers by value (the default sort compares them as strings). */
 export const byValue = (a: number, b: number): number => a - b;
+
+/** The input's own error, as CPython's SayWhenError. */
+export class SayWhen extends Error {
+  override readonly name = 'SayWhen';
+}
+
+/** Yields 0…total-1 but throws when it reaches `when` (-1: before the first item). */
+export function* throwingGenerator(total: number, when: number): Generator<number> {
+  if (when === -1) throw new SayWhen('said when, at once');
+  for (let i = 0; i < total; i++) {
+    if (i === when) throw new SayWhen(`said when, at ${i}`);
+    yield i;
+  }
+}
+
+/** 0…n-1, one item per turn of the event loop. */
+export async function* asyncRange(n: number): AsyncGenerator<number> {
+  for (let i = 0; i < n; i++) {
+    await null;
+    yield i;
+  }
+}

@@ -4,26 +4,7 @@
  */
 import { type ContextName } from 'mpool';
 import { asyncSqr, sqr, sqrOrThrow } from './fixtures';
-import { byValue, drain, range, squares, useSharedPool } from './helpers';
-
-class SayWhen extends Error {
-  override readonly name = 'SayWhen';
-}
-
-function* throwingGenerator(total: number, when: number): Generator<number> {
-  if (when === -1) throw new SayWhen('said when, at once');
-  for (let i = 0; i < total; i++) {
-    if (i === when) throw new SayWhen(`said when, at ${i}`);
-    yield i;
-  }
-}
-
-async function* asyncRange(n: number): AsyncGenerator<number> {
-  for (let i = 0; i < n; i++) {
-    await null;
-    yield i;
-  }
-}
+import { asyncRange, byValue, drain, range, SayWhen, squares, throwingGenerator, useSharedPool } from './helpers';
 
 /**
  * Items a lazy imap may hold beyond what was consumed, with room to spare: a window of a few

@@ -4,28 +4,7 @@
  */
 import { AsyncResult, WorkerCrashedError, type ContextName } from 'mpool';
 import { asyncSqr, echo, mul, sqr, sqrOrExit, sqrOrThrow } from './fixtures';
-import { range, rejectionOf, squares, useSharedPool } from './helpers';
-
-/** The input's own error, as CPython's SayWhenError. */
-class SayWhen extends Error {
-  override readonly name = 'SayWhen';
-}
-
-/** Yields 0…total-1 but throws when it reaches `when` (-1: before the first item). */
-function* throwingGenerator(total: number, when: number): Generator<number> {
-  if (when === -1) throw new SayWhen('said when, at once');
-  for (let i = 0; i < total; i++) {
-    if (i === when) throw new SayWhen(`said when, at ${i}`);
-    yield i;
-  }
-}
-
-async function* asyncRange(n: number): AsyncGenerator<number> {
-  for (let i = 0; i < n; i++) {
-    await null;
-    yield i;
-  }
-}
+import { asyncRange, range, rejectionOf, SayWhen, squares, throwingGenerator, useSharedPool } from './helpers';
 
 const pairs = (n: number): [number, number][] => range(n).map((i) => [i, n - 1 - i]);
 const products = (n: number): number[] => pairs(n).map(([a, b]) => a * b);
