@@ -4,7 +4,7 @@
  * test_map_unplicklable, test_unpickleable_result).
  */
 import { DataCloneError, MpoolError, type ContextName } from 'mpool';
-import { describeTypes, identity, makeCloneables, returnFunction, sqr } from './fixtures';
+import { describeArrival, describeTypes, floatsFrom, identity, makeCloneables, returnFunction, sqr } from './fixtures';
 import { kindOf, range, rejectionOf, squares, useSharedPool } from './helpers';
 
 function cloneables(): Record<string, unknown> {
@@ -70,6 +70,46 @@ export function dataTests(context: ContextName): void {
     test('map and starmap carry structured-clone items', async () => {
       const items = [new Map([[1, 2]]), new Set([3]), new Date(0), 5n];
       expect(await pool().map(identity, items, 2)).toEqual(items);
+    });
+
+    // Long chunks of numbers travel as bytes between processes (numbers.ts): no number may change
+    // on the way, either way, whatever the backend.
+    const awkward = [-0, 0, NaN, Infinity, -Infinity, 0.1, -1.5, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2, -(2 ** 31), 7];
+    const numbers = range(200).map((i) => awkward[i % awkward.length]! * (i % 3 === 0 ? 1 : -1));
+
+    test('a long chunk of numbers arrives number for number, -0 and NaN included', async () => {
+      const arrived = await pool().map(describeArrival, numbers, 100);
+      expect(arrived).toEqual(numbers.map((x) => `Number ${Object.is(x, -0) ? '-0' : String(x)}`));
+    });
+
+    test('a long chunk of numbers comes back number for number, -0 and NaN included', async () => {
+      const back = await pool().map(identity, numbers, 100);
+      expect(back).toHaveLength(numbers.length);
+      back.forEach((x, i) => expect(Object.is(x, numbers[i])).toBe(true));
+      expect(kindOf(back)).toBe('Array');
+      const text = (x: unknown): string => (Object.is(x, -0) ? '-0' : String(x));
+      const unordered: string[] = [];
+      for await (const x of pool().imapUnordered(identity, numbers, 100)) unordered.push(text(x));
+      expect(unordered.sort()).toEqual(numbers.map(text).sort());
+    });
+
+    test('a long chunk mixing numbers with other values arrives and comes back as it was', async () => {
+      const mixed: unknown[] = [...range(150), 'text', 3n, null, undefined, { n: 1 }, [2], ...range(50)];
+      expect(await pool().map(describeArrival, mixed, 1000)).toEqual(mixed.map((x) => (typeof x === 'number' ? `Number ${x}` : kindOf(x))));
+      expect(await pool().map(identity, mixed, 1000)).toEqual(mixed);
+    });
+
+    test('typed arrays stay typed arrays: as items, as map results and as a task result', async () => {
+      const arrays = range(100).map((i) => new Float64Array([i, -i]));
+      const arrived = await pool().map(describeArrival, arrays, 100);
+      expect(new Set(arrived)).toEqual(new Set(['Float64Array']));
+      const back = await pool().map(floatsFrom, range(100), 100);
+      expect(back.map(kindOf)).toEqual(range(100).map(() => 'Float64Array'));
+      expect(Array.from(back[7]!)).toEqual(range(100).map((i) => 7 + i));
+      const one = await pool().apply(floatsFrom, [5, 300]);
+      expect(kindOf(one)).toBe('Float64Array');
+      expect(one).toHaveLength(300);
+      expect(one[299]).toBe(304);
     });
 
     test('an argument that cannot be copied (a function) fails that task with DataCloneError; the others run', async () => {

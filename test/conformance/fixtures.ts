@@ -18,6 +18,8 @@ export const returnFunction = task<(ignored?: unknown) => unknown>(values, 'retu
 export const makeCloneables = task<() => Record<string, unknown>>(values, 'makeCloneables');
 export const describeTypes = task<(value: Record<string, unknown>) => Record<string, string>>(values, 'describeTypes');
 export const triple = task<(x: number) => number>(values);
+export const describeArrival = task<(value: unknown) => string>(values, 'describeArrival');
+export const floatsFrom = task<(from: number, n?: number) => Float64Array>(values, 'floatsFrom');
 
 const errors = fixture('errors.mjs');
 export const throwTypeError = task<(message: string) => never>(errors, 'throwTypeError');

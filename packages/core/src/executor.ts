@@ -50,6 +50,12 @@ export interface WorkerHandle {
 export interface Executor {
   /** The kind of worker, for messages: `'thread'`, `'process'`. */
   readonly kind: string;
+  /**
+   * Map chunks of numbers travel as Float64Array bytes (see numbers.ts): for a channel whose
+   * serializer copies only a view's own bytes, as the child-process channel's does. Not for
+   * structured clone to a thread, which would copy a view's whole buffer.
+   */
+  readonly packsNumbers?: boolean;
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
   /**
    * Releases what the backend holds beyond its workers (a spare process); called once the pool is
@@ -60,6 +66,8 @@ export interface Executor {
 
 /** The worker side of a backend: how the shared run loop hears and answers the pool. */
 export interface WorkerChannel {
+  /** Chunk results of numbers travel as Float64Array bytes (as `Executor.packsNumbers`). */
+  readonly packsNumbers?: boolean;
   post(message: unknown[]): void;
   onMessage(handler: (message: unknown) => void): void;
   /** Stops listening, so that the worker ends once its event loop is empty. */

@@ -41,7 +41,7 @@ export class Job {
     /** How many items the job runs: 1 for apply, the chunk's length for a chunk. */
     readonly weight: number,
     readonly owner: JobOwner,
-    /** The owner's own mark: its AsyncResult, or the chunk's offset in the input. */
+    /** The owner's own mark: its AsyncResult, or the chunk's index in its map. */
     readonly ref: unknown,
   ) {}
 }

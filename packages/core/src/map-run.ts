@@ -15,12 +15,29 @@ export function defaultChunksize(length: number, workers: number): number {
   return Math.ceil(length / (workers * 4));
 }
 
+/** The most arrays one `concat` call is given: far below any engine's limit on arguments. */
+const CONCAT_GROUP = 4096;
+
+/**
+ * The chunks' results as one array. `concat` copies packed arrays wholesale, and its result is
+ * packed too: unlike an array allocated at full length and filled in, it travels on to another
+ * worker as a dense array, not key by key.
+ */
+export function joinParts<T>(parts: T[][]): T[] {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length <= CONCAT_GROUP) return ([] as T[]).concat(...parts);
+  const groups: T[][] = [];
+  for (let i = 0; i < parts.length; i += CONCAT_GROUP) groups.push(([] as T[]).concat(...parts.slice(i, i + CONCAT_GROUP)));
+  return joinParts(groups);
+}
+
 /** One `map`/`starmap`: chunks in flight, results assembled in input order. */
 export class MapRun<R> implements JobOwner {
   readonly #scheduler: Scheduler;
   readonly #result: AsyncResult<R[]>;
   readonly #jobs: Job[] = [];
-  #values: R[];
+  /** Each chunk's results, by chunk index, joined into one array when the last arrives. */
+  #parts: R[][] = [];
   #left = 0;
   #settled = false;
   #stopListening: (() => void) | undefined;
@@ -28,7 +45,6 @@ export class MapRun<R> implements JobOwner {
   constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal'>) {
     this.#scheduler = scheduler;
     this.#result = result;
-    this.#values = new Array<R>(items.length);
     if (items.length === 0) {
       this.#settled = true;
       fulfil(result, []);
@@ -37,7 +53,7 @@ export class MapRun<R> implements JobOwner {
     const { signal, timeoutMs } = settings;
     for (let offset = 0; offset < items.length; offset += chunksize) {
       const chunk = items.slice(offset, offset + chunksize);
-      const job = new Job(fn, mode, chunk, chunk.length, this, offset);
+      const job = new Job(fn, mode, chunk, chunk.length, this, this.#jobs.length);
       job.timeoutMs = timeoutMs;
       job.alone = timeoutMs !== Infinity || signal !== undefined;
       this.#jobs.push(job);
@@ -56,17 +72,15 @@ export class MapRun<R> implements JobOwner {
 
   #settle(): void {
     this.#settled = true;
-    this.#values = [];
+    this.#parts = [];
     this.#stopListening?.();
   }
 
   jobSucceeded(job: Job, value: unknown): void {
     if (this.#settled) return;
-    const offset = job.ref as number;
-    const chunk = value as unknown[];
-    for (let i = 0; i < chunk.length; i++) this.#values[offset + i] = chunk[i] as R;
+    this.#parts[job.ref as number] = value as R[];
     if (--this.#left === 0) {
-      const values = this.#values;
+      const values = joinParts(this.#parts);
       this.#settle();
       fulfil(this.#result, values);
     }

@@ -18,9 +18,10 @@ import { describeExit, isCloneError, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo } from './executor.js';
 import { Job, JobState } from './job.js';
+import { isPackedNumbers, NumberArena, unpackNumbers } from './numbers.js';
 import { Connection } from './shared-registry.js';
 import { Slot, SlotState } from './worker-slot.js';
-import { MessageKind, ResultStatus, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
+import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
 
 /** Milliseconds of work to keep in flight per worker: enough to hide a message's round trip (~50 µs). */
 const PIPELINE_TARGET_MS = 1;
@@ -81,6 +82,8 @@ export class Scheduler {
   #broken: InitializerError | undefined;
   #startupFailures = 0;
   #perItemMs = Number.NaN;
+  /** Scratch space for chunks of numbers, reused by every message sent. */
+  readonly #arena = new NumberArena();
   #dispatchQueued = false;
   /** The executor has been told to shut down: the pool is done. */
   #shutDown = false;
@@ -209,35 +212,44 @@ export class Scheduler {
     takers.sort((a, b) => a.inFlightWeight - b.inFlightWeight);
     // Workers still starting count in the share, so that a burst is not all given to the first
     // worker ready; what they do not get yet waits in the queue for whoever asks first.
-    let sharers = takers.length + starting;
-    for (const slot of takers) {
-      if (this.#queue.length === 0) break;
-      const share = Math.ceil(this.#queuedWeight / sharers--);
-      let budget = Math.min(cap - slot.inFlightWeight, share);
-      let shareLeft = share;
-      while ((budget > 0 || slot.inFlight.length === 0 || (shareLeft > 0 && this.#mayQueueBehind(slot, cap))) && !slot.isolating && slot.quota > 0) {
-        const sent = this.#sendBatch(slot, Math.min(budget, perMessage));
-        if (sent === 0) break;
-        budget -= sent;
-        shareLeft -= sent;
+    const share = Math.ceil(this.#queuedWeight / (takers.length + starting));
+    const budgets = takers.map((slot) => Math.min(cap - slot.inFlightWeight, share));
+    const shares = takers.map(() => share);
+    // A message to each worker in turn, so that every one of them starts as early as it can;
+    // from the second round on, short chunks may travel several to a message.
+    for (let round = 0, sent = 1; sent > 0 && this.#queue.length > 0; round++) {
+      sent = 0;
+      for (let i = 0; i < takers.length && this.#queue.length > 0; i++) {
+        const slot = takers[i]!;
+        if (slot.isolating || slot.quota <= 0) continue;
+        if (!(budgets[i]! > 0 || slot.inFlight.length === 0 || (shares[i]! > 0 && this.#mayQueueBehind(slot, this.#queue.peek(), cap)))) continue;
+        const weight = this.#sendBatch(slot, Math.min(budgets[i]!, perMessage), cap, round === 0 ? 0 : shares[i]!);
+        budgets[i]! -= weight;
+        shares[i]! -= weight;
+        sent += weight;
       }
     }
   }
 
-
   /**
-   * Whether the next queued job, too big for the in-flight allowance (a map's chunk), may still
-   * wait on `slot` behind the one job it runs: when it is short, so that the worker goes from one
-   * chunk to the next without waiting for a round trip, and the load stays even.
+   * Whether `next`, a job too big for the in-flight allowance (a map's chunk), may still wait on
+   * `slot` behind the jobs it has: when it is short, and what the worker has ahead of it is too
+   * (each under SHORT_JOB_MS). The worker then goes from one chunk to the next without waiting
+   * for a round trip, tiny chunks travel several to a message, and no chunk waits long behind
+   * others while another worker may be free.
    */
-  #mayQueueBehind(slot: Slot, cap: number): boolean {
-    if (slot.inFlight.length !== 1) return false;
-    const next = this.#queue.peek();
-    return next !== undefined && !next.alone && next.weight > cap && next.weight * this.#perItemMs < SHORT_JOB_MS;
+  #mayQueueBehind(slot: Slot, next: Job | undefined, cap: number): boolean {
+    if (next === undefined || next.alone || next.weight <= cap) return false;
+    if (slot.inFlight.length === 0 || slot.inFlight.peek()!.alone) return false;
+    return next.weight * this.#perItemMs < SHORT_JOB_MS && slot.inFlightWeight * this.#perItemMs < SHORT_JOB_MS;
   }
 
-  /** Sends one message of queued jobs to `slot`, of about `maxWeight` items; returns the weight sent. */
-  #sendBatch(slot: Slot, maxWeight: number): number {
+  /**
+   * Sends one message of queued jobs to `slot`, of about `maxWeight` items, or more when the
+   * jobs are short chunks that may queue behind each other within `shareLeft`; returns the
+   * weight sent.
+   */
+  #sendBatch(slot: Slot, maxWeight: number, cap: number, shareLeft: number): number {
     const message: unknown[] = [MessageKind.Run, 0];
     let defs: FnDef[] | undefined;
     let weight = 0;
@@ -252,7 +264,11 @@ export class Scheduler {
         continue;
       }
       // Always at least one job per message; a job that runs alone goes to an idle worker.
-      if (count > 0 && (weight + job.weight > maxWeight || job.alone)) break;
+      if (count > 0) {
+        if (job.alone) break;
+        const fits = weight + job.weight <= maxWeight || (weight + job.weight <= shareLeft && this.#mayQueueBehind(slot, job, cap));
+        if (!fits) break;
+      }
       if (job.alone && slot.inFlight.length > 0) break;
       this.#queue.shift();
       this.#queuedWeight -= job.weight;
@@ -260,7 +276,7 @@ export class Scheduler {
         slot.known.add(job.fn.id);
         (defs ??= []).push([job.fn.id, job.fn.spec]);
       }
-      message.push(job.fn.id, job.mode, job.payload);
+      message.push(job.fn.id, job.mode, this.#payloadFor(slot, job));
       job.state = JobState.Running;
       slot.inFlight.push(job);
       slot.inFlightWeight += job.weight;
@@ -276,7 +292,7 @@ export class Scheduler {
     if (count === 0) return 0;
     if (defs !== undefined) message[1] = defs;
     try {
-      slot.handle.send(message);
+      this.#post(slot, message);
     } catch (error) {
       this.#sendOneByOne(slot, start, defs, error);
     }
@@ -299,9 +315,9 @@ export class Scheduler {
     for (const [fnId] of defs ?? []) slot.known.delete(fnId);
     for (const job of jobs) {
       const fresh = !slot.known.has(job.fn.id);
-      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, job.payload];
+      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, this.#payloadFor(slot, job)];
       try {
-        slot.handle.send(message);
+        this.#post(slot, message);
       } catch (error) {
         const reason = messageOf(error ?? batchError);
         this.#fail(job, new DataCloneError(`The arguments of a task could not be copied to its worker: ${reason}`, { cause: error }));
@@ -312,6 +328,21 @@ export class Scheduler {
       slot.inFlightWeight += job.weight;
       slot.quota--;
     }
+  }
+
+  /** Sends a message; the scratch space of its packed chunks is free again, sent or not. */
+  #post(slot: Slot, message: unknown[]): void {
+    try {
+      slot.handle.send(message);
+    } finally {
+      this.#arena.reset();
+    }
+  }
+
+  /** What goes on the wire for `job`: a map's chunk of numbers packed, where the slot takes that. */
+  #payloadFor(slot: Slot, job: Job): unknown {
+    if (!slot.packsNumbers || job.mode !== RunMode.Map) return job.payload;
+    return this.#arena.pack(job.payload as unknown[]) ?? job.payload;
   }
 
   // ── results ───────────────────────────────────────────────────────────────────────────────────
@@ -397,7 +428,8 @@ export class Scheduler {
     if (cancelled) return;
     switch (status) {
       case ResultStatus.Ok:
-        job.owner.jobSucceeded(job, value);
+        // A chunk's results of numbers may come packed (see numbers.ts).
+        job.owner.jobSucceeded(job, job.mode !== RunMode.Apply && isPackedNumbers(value) ? unpackNumbers(value) : value);
         break;
       case ResultStatus.Threw:
         job.owner.jobFailed(job, decodeThrown(value as WireThrown), undefined);
@@ -481,6 +513,7 @@ export class Scheduler {
   #spawn(): void {
     const slot = new Slot(this.#maxTasksPerChild, this.#fallback !== undefined && !this.#movedToFallback);
     this.#slots.add(slot);
+    slot.packsNumbers = this.#executor.packsNumbers === true;
     slot.handle = this.#executor.start(this.#init, {
       message: (data) => this.#onMessage(slot, data),
       exit: (info) => this.#onExit(slot, info),

@@ -12,6 +12,10 @@
  *
  * A worker runs what it is sent in order, one task at a time, so results come back in the order
  * the tasks went out: neither side needs task ids.
+ *
+ * Where the backend asks for it (`Executor.packsNumbers`), a map chunk's payload, or a chunk's
+ * results, that is a long array of numbers travels as a Float64Array instead (see numbers.ts);
+ * chunks are always arrays otherwise, so the receiver knows one from the other.
  */
 
 export const enum MessageKind {
@@ -27,7 +31,7 @@ export const enum MessageKind {
 export const enum RunMode {
   /** payload is the argument list: `fn(...payload)`. */
   Apply = 0,
-  /** payload is a chunk of items: `[fn(item) for item in payload]`. */
+  /** payload is a chunk of items (or a packed Float64Array of them): `[fn(item) for item in payload]`. */
   Map = 1,
   /** payload is a chunk of argument lists: `[fn(...args) for args in payload]`. */
   Starmap = 2,

@@ -32,6 +32,8 @@ export class Slot {
   /** Its calls on shared objects; made on its first call. */
   connection: Connection | undefined;
   handle!: WorkerHandle;
+  /** Its backend takes map chunks of numbers as Float64Array bytes. */
+  packsNumbers = false;
 
   constructor(
     quota: number,

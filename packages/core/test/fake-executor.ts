@@ -270,7 +270,7 @@ export class FakeWorker implements WorkerHandle {
   }
 }
 
-function tasksOf(message: unknown[]): SentTask[] {
+export function tasksOf(message: unknown[]): SentTask[] {
   const tasks: SentTask[] = [];
   for (let i = 2; i < message.length; i += 3) {
     tasks.push({ fnId: message[i] as number, mode: message[i + 1] as RunMode, payload: message[i + 2] });

@@ -4,7 +4,7 @@
  */
 import { DataCloneError, type AsyncResult } from '@mpool/core';
 import { MessageKind, RunMode } from '../src/wire.js';
-import { chunkThrew, ok, settle, threw, type FakeWorker } from './fake-executor.js';
+import { chunkThrew, ok, settle, tasksOf, threw, type FakeWorker } from './fake-executor.js';
 import { useFakePools } from './pool-harness.js';
 
 const fakePool = useFakePools();
@@ -123,20 +123,43 @@ describe('batching', () => {
     expect(await Promise.all(results)).toEqual(range(3000).map(double));
   });
 
-  test('a short chunk too big for the allowance waits behind one other chunk, so the worker never idles between chunks', async () => {
+  test('tiny chunks too big for the allowance queue up on their worker: the first goes alone, the rest travel together', async () => {
     const { pool, executor } = fakePool(2);
     for (const worker of executor.workers) worker.ready();
     await warmUp(executor.workers[0], [pool.applyAsync(double, [0])], TINY_MS);
 
-    // 8 chunks of 2,000 tiny items: each over the 1,024-item bound, each well under a millisecond.
+    // 8 chunks of 2,000 tiny items: each over the 1,024-item bound, all of them together well
+    // under a millisecond of work.
+    const earlier = executor.workers.map((w) => w.runs.length);
     const mapped = pool.map(double, range(16_000), 2_000);
     mapped.catch(() => undefined); // a failed expectation below must not leave it unhandled
+    await settle();
+    // Each worker got its share at once: one chunk in a message of its own, so that both start
+    // as early as they can, then the other three in one message.
+    expect(executor.workers.map((w) => w.unanswered.length)).toEqual([4, 4]);
+    expect(executor.workers.map((w, i) => w.runs.slice(earlier[i]).map((message) => tasksOf(message).length))).toEqual([
+      [1, 3],
+      [1, 3],
+    ]);
+    for (const worker of executor.workers) worker.answer(double, { busyMs: 8_000 * TINY_MS });
+    expect(await mapped).toEqual(range(16_000).map(double));
+  });
+
+  test('a chunk of over a millisecond waits behind at most one other, so none waits long while another worker may be free', async () => {
+    const { pool, executor } = fakePool(2);
+    for (const worker of executor.workers) worker.ready();
+    // 0.75 µs an item: a chunk of 2,000 takes 1.5 ms, over the 1 ms allowance.
+    const ITEM_MS = 0.00075;
+    await warmUp(executor.workers[0], [pool.applyAsync(double, [0])], ITEM_MS);
+
+    const mapped = pool.map(double, range(16_000), 2_000);
+    mapped.catch(() => undefined);
     await settle();
     expect(executor.workers.map((w) => w.unanswered.length)).toEqual([2, 2]);
     while (executor.workers.some((w) => w.unanswered.length > 0)) {
       for (const worker of executor.workers) {
         expect(worker.unanswered.length).toBeLessThanOrEqual(2);
-        if (worker.unanswered.length > 0) worker.answer(double, { count: 1, busyMs: 2_000 * TINY_MS });
+        if (worker.unanswered.length > 0) worker.answer(double, { count: 1, busyMs: 2_000 * ITEM_MS });
         await settle();
       }
     }

@@ -41,6 +41,7 @@ process.on('message', (message: unknown) => {
 function start(init: WorkerInit): void {
   runWorker(
     {
+      packsNumbers: true,
       post: (message) => {
         // After a disconnect the process is on its way out; there is no one to answer.
         if (process.connected) send(message);

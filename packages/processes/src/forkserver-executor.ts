@@ -13,6 +13,8 @@ export interface ForkserverExecutorOptions {
 
 export class ForkserverExecutor implements Executor {
   readonly kind = 'process';
+  /** The IPC channel's serializer copies a Float64Array view's own bytes: chunks of numbers go as bytes. */
+  readonly packsNumbers = true;
   readonly #boot: ProcessExecutor;
   #spare: BootedChild | undefined;
   #closed = false;

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeThrown } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
+import { isPackedNumbers, NumberArena } from '../numbers.js';
 import { RemoteHub } from './remote-hub.js';
 
 /** A result waits at most this long for companions before it is sent. */
@@ -55,19 +56,19 @@ async function loadFunction(spec: FnSpec): Promise<Callable> {
 }
 
 /** Finishes a chunk whose item `i` returned a promise: the rest run one after another. */
-async function finishChunk(fn: Callable, mode: RunMode, items: unknown[], results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
+async function finishChunk(fn: Callable, mode: RunMode, items: ArrayLike<unknown>, results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
   for (;;) {
     try {
-      results[i] = await pending;
+      results.push(await pending);
     } catch (thrown) {
-      throw new ChunkStop(i, results.slice(0, i), thrown);
+      throw new ChunkStop(i, results, thrown);
     }
     if (++i === items.length) return results;
     try {
       const value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
       pending = isThenable(value) ? value : Promise.resolve(value);
     } catch (thrown) {
-      throw new ChunkStop(i, results.slice(0, i), thrown);
+      throw new ChunkStop(i, results, thrown);
     }
   }
 }
@@ -83,23 +84,27 @@ function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: numb
     }
     return out ?? items;
   }
+  // A packed chunk of numbers (see numbers.ts) holds no handles.
+  if (isPackedNumbers(payload)) return payload;
   return hub.take(payload as unknown[], taken);
 }
 
 /** Runs one task; returns its value, or a promise of it when the function is async. */
 function runTask(fn: Callable, mode: RunMode, payload: unknown): unknown {
   if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
-  const items = payload as unknown[];
-  const results = new Array<unknown>(items.length);
+  const items = payload as ArrayLike<unknown>;
+  // Filled by push, never preallocated: a holey array would cross to the pool as a sparse one,
+  // key by key, which V8's serializer writes and reads several times slower than a packed array.
+  const results: unknown[] = [];
   for (let i = 0; i < items.length; i++) {
     let value: unknown;
     try {
       value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
     } catch (thrown) {
-      throw new ChunkStop(i, results.slice(0, i), thrown);
+      throw new ChunkStop(i, results, thrown);
     }
     if (isThenable(value)) return finishChunk(fn, mode, items, results, i, value);
-    results[i] = value;
+    results.push(value);
   }
   return results;
 }
@@ -121,6 +126,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
   let draining = false;
   let stopping = false;
   const hub = new RemoteHub((id, data) => channel.post([MessageKind.Rpc, id, data]));
+  /** Scratch space for packed results, free again once the batch holding them is sent. */
+  const arena = channel.packsNumbers === true ? new NumberArena() : undefined;
   /** Shared-object ids the running task took; reused, as tasks run one at a time. */
   const taken: number[] = [];
 
@@ -139,6 +146,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       channel.post(batch);
     } catch {
       postOneByOne(batch);
+    } finally {
+      arena?.reset();
     }
   };
 
@@ -193,7 +202,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
           if (outbox.length > 2 && flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_INTERVAL_MS);
           value = await value;
         }
-        outbox.push(ResultStatus.Ok, value);
+        // A chunk's results of numbers go packed where the channel takes that (see numbers.ts).
+        outbox.push(ResultStatus.Ok, arena !== undefined && mode !== RunMode.Apply ? (arena.pack(value as unknown[]) ?? value) : value);
       } catch (thrown) {
         if (thrown instanceof ChunkStop) {
           outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(thrown.thrown)]);

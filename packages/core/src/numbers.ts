@@ -1,0 +1,71 @@
+/**
+ * Chunks of numbers as bytes. A map over numbers (the commonest map there is) sends arrays of
+ * numbers one way and gets arrays of numbers back. Through a process's IPC channel, V8's
+ * serializer writes and reads such an array an element at a time; the same numbers as a
+ * Float64Array's bytes are one copy each way. Backends whose messages go through a serializer
+ * that copies a view's own bytes (the child-process channel) ask for this; the chunk then travels
+ * as a Float64Array, which its receiver reads in place (a worker) or turns back into an array
+ * (the pool).
+ *
+ * A Float64Array holds every JavaScript number exactly, -0 and NaN included, so nothing a task
+ * can observe changes.
+ */
+
+/** Shorter arrays travel as they are: the bytes' own overhead would outweigh the saving. */
+export const PACK_MIN_LENGTH = 64;
+
+/** Scratch space kept between messages, in numbers (8 MiB); a bigger chunk gets its own. */
+const ARENA_MAX_KEEP = 1 << 20;
+
+/**
+ * Where packed chunks are written while one message is built: one buffer, reused from message to
+ * message. Safe because a message is serialized when it is sent, before `reset()`; views handed
+ * out before the buffer grows keep the old buffer alive as long as they need it.
+ */
+export class NumberArena {
+  #buffer = new Float64Array(0);
+  #used = 0;
+
+  /** `items` as a view of this arena when they are all numbers and there are enough of them. */
+  pack(items: ArrayLike<unknown>): Float64Array | undefined {
+    const n = items.length;
+    if (n < PACK_MIN_LENGTH) return undefined;
+    for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
+    const view = this.#reserve(n);
+    for (let i = 0; i < n; i++) view[i] = items[i] as number;
+    return view;
+  }
+
+  /** Room for `n` numbers. */
+  #reserve(n: number): Float64Array {
+    if (n > ARENA_MAX_KEEP) return new Float64Array(n);
+    if (this.#used + n > this.#buffer.length) {
+      // Room for twice this message so far: after a few messages, one buffer holds a whole one.
+      this.#buffer = new Float64Array(Math.min(ARENA_MAX_KEEP, Math.max(4096, 2 * (this.#used + n))));
+      this.#used = 0;
+    }
+    const view = this.#buffer.subarray(this.#used, this.#used + n);
+    this.#used += n;
+    return view;
+  }
+
+  /** The message that used the packed views has been sent: the space may be written again. */
+  reset(): void {
+    this.#used = 0;
+  }
+}
+
+/**
+ * Whether `value` is a packed chunk. Not `instanceof`: the channel's deserializer makes the view
+ * in Node's own realm, which is not the caller's when mpool runs inside a `vm` context (jest).
+ */
+export function isPackedNumbers(value: unknown): value is Float64Array {
+  return ArrayBuffer.isView(value) && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Float64Array';
+}
+
+/** A packed chunk back as an array (packed, not holey, so that it travels on as fast). */
+export function unpackNumbers(view: Float64Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < view.length; i++) out.push(view[i]!);
+  return out;
+}

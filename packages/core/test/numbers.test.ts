@@ -1,0 +1,49 @@
+/** Chunks of numbers as Float64Array bytes: what is packed, and that views stay right. */
+import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, unpackNumbers } from '../src/numbers.js';
+
+const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+describe('NumberArena', () => {
+  test('packs an array of numbers long enough, exactly', () => {
+    const arena = new NumberArena();
+    const items = [-0, NaN, Infinity, 0.1, ...count(PACK_MIN_LENGTH)];
+    const packed = arena.pack(items);
+    expect(isPackedNumbers(packed)).toBe(true);
+    const back = unpackNumbers(packed!);
+    expect(back).toHaveLength(items.length);
+    back.forEach((x, i) => expect(Object.is(x, items[i])).toBe(true));
+  });
+
+  test('leaves short arrays and arrays with anything but numbers alone', () => {
+    const arena = new NumberArena();
+    expect(arena.pack(count(PACK_MIN_LENGTH - 1))).toBeUndefined();
+    expect(arena.pack([...count(100), '1'])).toBeUndefined();
+    expect(arena.pack([...count(100), 1n])).toBeUndefined();
+    expect(arena.pack([...count(100), undefined])).toBeUndefined();
+  });
+
+  test('views packed for one message stay intact while the arena grows, until reset', () => {
+    const arena = new NumberArena();
+    const views = [100, 5000, 20_000, 300].map((n, k) => [arena.pack(count(n, k * 100_000))!, n, k * 100_000] as const);
+    for (const [view, n, from] of views) expect(unpackNumbers(view)).toEqual(count(n, from));
+    arena.reset();
+    const again = arena.pack(count(100, 7))!;
+    expect(unpackNumbers(again)).toEqual(count(100, 7));
+  });
+
+  test('a chunk bigger than the scratch space it keeps gets a buffer of its own', () => {
+    const arena = new NumberArena();
+    const huge = count((1 << 20) + 1);
+    const a = arena.pack(huge)!;
+    const b = arena.pack(count(100))!;
+    expect(a.buffer).not.toBe(b.buffer);
+    expect(a[1 << 20]).toBe(1 << 20);
+  });
+
+  test('isPackedNumbers accepts only a Float64Array', () => {
+    expect(isPackedNumbers(new Float64Array(2))).toBe(true);
+    expect(isPackedNumbers(new Float32Array(2))).toBe(false);
+    expect(isPackedNumbers([1, 2])).toBe(false);
+    expect(isPackedNumbers(undefined)).toBe(false);
+  });
+});
