@@ -32,6 +32,8 @@ export class Job {
   timeoutMs = Infinity;
   /** The running job's timeout timer. */
   timer: NodeJS.Timeout | undefined;
+  /** Roughly how many bytes its payload copies (see payloadBytes); -1 until first asked. */
+  bytes = -1;
 
   constructor(
     readonly fn: FnEntry,
@@ -44,4 +46,35 @@ export class Job {
     /** The owner's own mark: its AsyncResult, or the chunk's index in its map. */
     readonly ref: unknown,
   ) {}
+}
+
+/** A value's size for payloadBytes: binary data and strings by their length, anything else small. */
+function valueBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value !== 'object' || value === null) return 8;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  const tag = Object.prototype.toString.call(value);
+  if (tag === '[object ArrayBuffer]') return (value as ArrayBuffer).byteLength;
+  return 64;
+}
+
+/**
+ * Roughly how many bytes a job's payload copies to its worker: the binary data (typed arrays,
+ * ArrayBuffers) and strings among its arguments or items, one level into arrays. Cheap, and
+ * blind to big nested objects, which count as small; it keeps messages of big buffers apart.
+ */
+export function payloadBytes(job: Job): number {
+  if (job.bytes >= 0) return job.bytes;
+  let bytes = 0;
+  const payload = job.payload;
+  if (Array.isArray(payload)) {
+    for (const item of payload) {
+      if (Array.isArray(item)) for (const inner of item) bytes += valueBytes(inner);
+      else bytes += valueBytes(item);
+    }
+  } else {
+    bytes = valueBytes(payload);
+  }
+  job.bytes = bytes;
+  return bytes;
 }

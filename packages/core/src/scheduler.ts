@@ -17,7 +17,7 @@ import { Deque } from './deque.js';
 import { describeExit, isCloneError, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo } from './executor.js';
-import { Job, JobState } from './job.js';
+import { Job, JobState, payloadBytes } from './job.js';
 import { isPackedNumbers, NumberArena, unpackNumbers } from './numbers.js';
 import { Connection } from './shared-registry.js';
 import { Slot, SlotState } from './worker-slot.js';
@@ -34,6 +34,18 @@ const ESTIMATE_SMOOTHING = 0.5;
  * than the estimate said: it gets no more work until it answers, so none waits behind it.
  */
 const STALL_MS = 5;
+/**
+ * A message holds no more than this many bytes of payload (see payloadBytes), however quick its
+ * jobs: big buffers go one or a few to a message, so that a worker starts on the first while
+ * the next is still being copied, and no message needs one huge buffer.
+ */
+const MESSAGE_MAX_BYTES = 1 << 20;
+/**
+ * A worker with work in flight is given more only while its payloads stay under this many bytes:
+ * big buffers then go a couple at a time, the memory that carries them is reused while it is
+ * still warm, and the pool answers results between sends instead of copying everything first.
+ */
+const MAX_IN_FLIGHT_BYTES = 2 << 20;
 /** A job expected to take less than this may wait on a worker behind another (see #mayQueueBehind). */
 const SHORT_JOB_MS = 2;
 /** After this many workers in a row fail to start, the pool stops trying: the cause is not luck. */
@@ -254,6 +266,7 @@ export class Scheduler {
     let defs: FnDef[] | undefined;
     let weight = 0;
     let count = 0;
+    let bytes = 0;
     const start = slot.inFlight.length;
     if (start === 0) slot.lastProgress = performance.now();
     while (slot.quota > 0) {
@@ -265,11 +278,12 @@ export class Scheduler {
       }
       // Always at least one job per message; a job that runs alone goes to an idle worker.
       if (count > 0) {
-        if (job.alone) break;
+        if (job.alone || bytes + payloadBytes(job) > MESSAGE_MAX_BYTES) break;
         const fits = weight + job.weight <= maxWeight || (weight + job.weight <= shareLeft && this.#mayQueueBehind(slot, job, cap));
         if (!fits) break;
       }
       if (job.alone && slot.inFlight.length > 0) break;
+      if (slot.inFlight.length > 0 && slot.inFlightBytes + payloadBytes(job) > MAX_IN_FLIGHT_BYTES) break;
       this.#queue.shift();
       this.#queuedWeight -= job.weight;
       if (!slot.known.has(job.fn.id)) {
@@ -280,8 +294,10 @@ export class Scheduler {
       job.state = JobState.Running;
       slot.inFlight.push(job);
       slot.inFlightWeight += job.weight;
+      slot.inFlightBytes += payloadBytes(job);
       slot.quota--;
       weight += job.weight;
+      bytes += payloadBytes(job);
       count++;
       if (job.alone) {
         slot.isolating = true;
@@ -309,6 +325,7 @@ export class Scheduler {
     while (slot.inFlight.length > start) {
       const job = slot.inFlight.pop() as Job;
       slot.inFlightWeight -= job.weight;
+      slot.inFlightBytes -= payloadBytes(job);
       slot.quota++;
       jobs.unshift(job);
     }
@@ -326,6 +343,7 @@ export class Scheduler {
       if (fresh) slot.known.add(job.fn.id);
       slot.inFlight.push(job);
       slot.inFlightWeight += job.weight;
+      slot.inFlightBytes += payloadBytes(job);
       slot.quota--;
     }
   }
@@ -393,6 +411,7 @@ export class Scheduler {
       const job = slot.inFlight.shift();
       if (job === undefined) break; // a worker answering more than it was asked: ignore
       slot.inFlightWeight -= job.weight;
+      slot.inFlightBytes -= payloadBytes(job);
       items += job.weight;
       this.#deliver(slot, job, data[i] as ResultStatus, data[i + 1]);
     }
@@ -478,6 +497,7 @@ export class Scheduler {
   #stopRunning(slot: Slot, job: Job, error: Error | undefined): void {
     slot.inFlight.shift();
     slot.inFlightWeight -= job.weight;
+    slot.inFlightBytes -= payloadBytes(job);
     if (error === undefined) job.state = JobState.Cancelled;
     this.#fail(job, error);
     this.#end(slot);
@@ -491,6 +511,7 @@ export class Scheduler {
     for (const slot of this.#slots) {
       for (const job of slot.inFlight.drain()) this.#fail(job, error);
       slot.inFlightWeight = 0;
+      slot.inFlightBytes = 0;
     }
   }
 
@@ -582,6 +603,7 @@ export class Scheduler {
     slot.connection?.close();
     const jobs = slot.inFlight.drain();
     slot.inFlightWeight = 0;
+    slot.inFlightBytes = 0;
     const expected = slot.state === SlotState.Ending || (slot.state === SlotState.Retiring && jobs.length === 0);
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));

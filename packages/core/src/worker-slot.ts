@@ -20,6 +20,8 @@ export class Slot {
   state = SlotState.Starting;
   readonly inFlight = new Deque<Job>();
   inFlightWeight = 0;
+  /** Roughly the bytes of the payloads in flight (see payloadBytes). */
+  inFlightBytes = 0;
   /** Function ids this worker has been sent the definition of. */
   readonly known = new Set<number>();
   /** Jobs it may still be given (`maxtasksperchild`). */

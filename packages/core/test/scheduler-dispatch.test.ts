@@ -166,6 +166,31 @@ describe('batching', () => {
     expect(await mapped).toEqual(range(16_000).map(double));
   });
 
+  test('big buffers go one to a message, and a worker has at most 2 MiB of them in flight', async () => {
+    const { pool, executor } = fakePool(2);
+    for (const worker of executor.workers) worker.ready();
+    await warmUp(executor.workers[0], [pool.applyAsync(double, [0])], TINY_MS);
+    const earlier = executor.workers.map((w) => w.runs.length);
+
+    const MIB = 1 << 20;
+    const sizeOf = (bytes: Uint8Array): number => bytes.byteLength;
+    const results = range(8).map(() => pool.applyAsync(sizeOf, [new Uint8Array(MIB)]));
+    await settle();
+    expect(executor.workers.map((w) => w.unanswered.length)).toEqual([2, 2]);
+    expect(executor.workers.map((w, i) => w.runs.slice(earlier[i]).map((message) => tasksOf(message).length))).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    while (executor.workers.some((w) => w.unanswered.length > 0)) {
+      for (const worker of executor.workers) {
+        expect(worker.unanswered.length).toBeLessThanOrEqual(2);
+        if (worker.unanswered.length > 0) worker.answer(sizeOf, { count: 1, busyMs: TINY_MS });
+        await settle();
+      }
+    }
+    expect(await Promise.all(results)).toEqual(range(8).map(() => MIB));
+  });
+
   test('tiny tasks, however quick, are not stacked behind one another on one worker while the other is free', async () => {
     const { pool, executor } = fakePool(2);
     for (const worker of executor.workers) worker.ready();
