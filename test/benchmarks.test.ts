@@ -140,3 +140,15 @@ test('the machine is described, and the Markdown table and the SVG chart are wri
 test('the quick run leaves the full results in benchmarks/results alone', () => {
   expect(latestTimes()).toEqual(before);
 });
+
+test('the IPC floor benchmark maps through a hand-written child_process pool, mpool and Python, and reports both rates', async () => {
+  const out = join(outDir, 'ipc-floor.json');
+  await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'ipc-floor.mjs'), '--quick', '--out', out], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  const floor = JSON.parse(readFileSync(out, 'utf8')) as { systems: Record<string, { afterIdle: Sampled; backToBack: Sampled }>; python: unknown };
+  const expected = ['child_process by hand', 'mpool spawn', ...(floor.python === null ? [] : ['Python multiprocessing.Pool'])];
+  expect(Object.keys(floor.systems)).toEqual(expected);
+  for (const system of Object.values(floor.systems)) {
+    expect(isMeasurement(system.afterIdle.median)).toBe(true);
+    expect(isMeasurement(system.backToBack.median)).toBe(true);
+  }
+}, QUICK_RUN_LIMIT_MS);

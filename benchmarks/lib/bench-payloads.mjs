@@ -6,6 +6,7 @@
  * fresh for every pass (a transferred buffer is gone from the sender).
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
+import { isolatedEntry } from './isolated.mjs';
 import { nodeSystems } from './pools.mjs';
 import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
@@ -33,7 +34,8 @@ async function throughput(name, tasks, send) {
   return (2 * tasks * 1000) / ms;
 }
 
-function nodeEntry(adapter, { workers, tasks }) {
+/** A Node system as an entry of `runInterleaved`, run in a process of its own (lib/node-runner.mjs). */
+export function nodeEntry(adapter, { workers, tasks }) {
   let pool;
   return {
     ...adapter,
@@ -51,7 +53,9 @@ function nodeEntry(adapter, { workers, tasks }) {
 
 export async function payloads({ tasks, rounds, warmupRuns, workers, python, only }) {
   const entries = [
-    ...nodeSystems().map((adapter) => nodeEntry(adapter, { workers, tasks })),
+    ...nodeSystems()
+      .filter((adapter) => picked(only, adapter.name))
+      .map((adapter) => isolatedEntry(adapter, 'payloads', { workers, tasks })),
     ...(python === null
       ? []
       : PYTHON_SYSTEMS.map((s) => {

@@ -7,6 +7,7 @@
  * shorter series (`pythonTerms`) taking about as long: compare speed-ups, not times.
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
+import { isolatedEntry } from './isolated.mjs';
 import { nodeSystems } from './pools.mjs';
 import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
@@ -18,7 +19,8 @@ function ranges(terms, chunks) {
   return result;
 }
 
-function nodeEntry(adapter, { workers, terms, chunks }) {
+/** A Node system as an entry of `runInterleaved`, run in a process of its own (lib/node-runner.mjs). */
+export function nodeEntry(adapter, { workers, terms, chunks }) {
   const pieces = ranges(terms, chunks);
   // The series' remainder after n terms is below 1/n; the rounding of the sum is far smaller.
   const tolerance = 4 / terms;
@@ -54,7 +56,9 @@ function nodeEntry(adapter, { workers, terms, chunks }) {
 
 export async function piSpeedup({ terms, pythonTerms, chunks, rounds, warmupRuns, workers, python, only }) {
   const entries = [
-    ...nodeSystems().map((adapter) => nodeEntry(adapter, { workers, terms, chunks })),
+    ...nodeSystems()
+      .filter((adapter) => picked(only, adapter.name))
+      .map((adapter) => isolatedEntry(adapter, 'pi', { workers, terms, chunks })),
     ...(python === null
       ? []
       : PYTHON_SYSTEMS.map((s) => {

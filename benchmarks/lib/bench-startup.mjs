@@ -3,10 +3,12 @@
  * (`inc(1)`), a new pool every run; closing it comes after the clock stops. Milliseconds.
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
+import { isolatedEntry } from './isolated.mjs';
 import { nodeSystems } from './pools.mjs';
 import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
-function nodeEntry(adapter, { workers }) {
+/** A Node system as an entry of `runInterleaved`, run in a process of its own (lib/node-runner.mjs). */
+export function nodeEntry(adapter, { workers }) {
   return {
     ...adapter,
     start() {},
@@ -29,7 +31,9 @@ function nodeEntry(adapter, { workers }) {
 
 export async function startup({ rounds, warmupRuns, workers, python, only }) {
   const entries = [
-    ...nodeSystems().map((adapter) => nodeEntry(adapter, { workers })),
+    ...nodeSystems()
+      .filter((adapter) => picked(only, adapter.name))
+      .map((adapter) => isolatedEntry(adapter, 'startup', { workers })),
     ...(python === null
       ? []
       : PYTHON_SYSTEMS.map((s) => {

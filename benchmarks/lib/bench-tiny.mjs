@@ -5,28 +5,27 @@
  * Python's own default for Pool.map. Rates in tasks/s; every result is checked. The warm-up runs
  * (unmeasured) send a tenth of the tasks: the slowest systems take seconds a run.
  */
-import { median, picked, runInterleaved, since } from './harness.mjs';
+import { incRate as rate, median, picked, runPhases } from './harness.mjs';
+import { isolatedEntry } from './isolated.mjs';
 import { nodeSystems } from './pools.mjs';
 import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
-/** Runs `call`, checks it gave every input plus one, and returns tasks per second. */
-async function rate(name, inputs, call) {
-  const started = performance.now();
-  const results = await call();
-  const ms = since(started);
-  for (let i = 0; i < inputs.length; i++) {
-    if (results[i] !== inputs[i] + 1) throw new Error(`${name}: result ${i} is ${results[i]}, expected ${inputs[i] + 1}`);
-  }
-  return (inputs.length * 1000) / ms;
-}
 
 /** A warm-up run sends this fraction of a measured run's tasks: the code is warm long before the end. */
 const WARMUP_FRACTION = 10;
+/**
+ * ...and maps the whole input this many times: maps take milliseconds, and a JIT compiler needs
+ * dozens of calls of a path before it runs at full speed (Python's pools.py does the same).
+ */
+const WARMUP_MAPS = 10;
 
-/** A Node system as an entry of `runInterleaved`: one pool, both ways of submitting per run. */
-function nodeEntry(adapter, { workers, inputs, chunksize }) {
+/**
+ * A Node system as an entry of `runPhases`: one pool; a run measures one way of submitting. It
+ * runs in a process of its own (lib/node-runner.mjs), so `config` is plain data.
+ */
+export function nodeEntry(adapter, { workers, tasks, chunksize }) {
+  const inputs = Array.from({ length: tasks }, (_, i) => i);
   let pool;
-  let runs = 0;
   const oneByOne = (xs) =>
     rate(adapter.name, xs, () => {
       const pending = new Array(xs.length);
@@ -39,45 +38,43 @@ function nodeEntry(adapter, { workers, inputs, chunksize }) {
     async start() {
       pool = await adapter.open(workers);
     },
-    async measure() {
-      // Alternate which goes first, so neither always follows the other's garbage.
-      runs++;
-      if (pool.incMap === undefined) return { oneByOne: await oneByOne(inputs), map: null };
-      if (runs % 2 === 0) {
-        const one = await oneByOne(inputs);
-        return { oneByOne: one, map: await map(inputs) };
-      }
-      const mapped = await map(inputs);
-      return { oneByOne: await oneByOne(inputs), map: mapped };
+    measure(kind) {
+      if (kind === 'oneByOne') return oneByOne(inputs);
+      if (kind === 'map') return pool.incMap === undefined ? null : map(inputs);
+      throw new Error(`tiny: no measurement ${kind}`);
     },
     async warmup() {
       const part = inputs.slice(0, Math.max(1, Math.floor(inputs.length / WARMUP_FRACTION)));
       await oneByOne(part);
-      if (pool.incMap !== undefined) await map(part);
+      if (pool.incMap !== undefined) for (let i = 0; i < WARMUP_MAPS; i++) await map(inputs);
     },
     stop: () => pool?.close(),
   };
 }
 
 export async function tinyTasks({ tasks, rounds, warmupRuns, workers, python, only }) {
-  const inputs = Array.from({ length: tasks }, (_, i) => i);
   const chunksize = Math.ceil(tasks / (workers * 4));
   const entries = [
-    ...nodeSystems().map((adapter) => nodeEntry(adapter, { workers, inputs, chunksize })),
+    ...nodeSystems()
+      .filter((adapter) => picked(only, adapter.name))
+      .map((adapter) => isolatedEntry(adapter, 'tiny', { workers, tasks, chunksize })),
     ...(python === null ? [] : PYTHON_SYSTEMS.map((s) => pythonEntry(python, s, 'tiny', { tasks, workers, chunksize }))),
   ].filter((e) => picked(only, e.name));
-  const samples = await runInterleaved(entries, {
+  // Every system's one-by-one rounds, then every system's map rounds: a system's map is never
+  // measured right after seconds of idling while the slowest systems submitted one by one.
+  const samples = await runPhases(entries, {
+    phases: ['oneByOne', 'map'],
     rounds,
     warmupRuns,
-    measure: (e) => e.measure(),
+    measure: (e, kind) => e.measure(kind),
     warmup: (e) => e.warmup(),
     label: 'tiny tasks: ',
   });
   const systems = {};
   for (const entry of entries) {
-    const runs = samples.get(entry.name);
-    const oneByOne = runs.map((r) => r.oneByOne);
-    const map = runs.every((r) => r.map !== null) ? runs.map((r) => r.map) : null;
+    const oneByOne = samples.get(entry.name).oneByOne;
+    const maps = samples.get(entry.name).map;
+    const map = maps.every((r) => r !== null) ? maps : null;
     systems[entry.name] = {
       runsOn: entry.runsOn,
       oneByOne: { median: median(oneByOne), samples: oneByOne },

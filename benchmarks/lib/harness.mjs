@@ -96,6 +96,41 @@ export async function runInterleaved(systems, { rounds, warmupRuns, measure, war
   return samples;
 }
 
+/**
+ * As runInterleaved, with the rounds in phases: all rounds of the first phase, then all of the
+ * next, `measure(system, phase)` measuring one phase's quantity. Resolves to a Map from system
+ * name to an object of sample lists, one per phase.
+ */
+export async function runPhases(systems, { phases, rounds, warmupRuns, measure, warmup = measure, label = '' }) {
+  const samples = new Map(systems.map((s) => [s.name, Object.fromEntries(phases.map((p) => [p, []]))]));
+  try {
+    for (const system of systems) await system.start();
+    for (let w = 0; w < warmupRuns; w++) {
+      for (const system of systems) await warmup(system);
+    }
+    for (const phase of phases) {
+      for (let round = 0; round < rounds; round++) {
+        for (const system of rotate(systems, round)) samples.get(system.name)[phase].push(await measure(system, phase));
+        process.stderr.write(`${label}${phase} round ${round + 1}/${rounds} done\n`);
+      }
+    }
+  } finally {
+    await Promise.allSettled(systems.map(async (s) => s.stop()));
+  }
+  return samples;
+}
+
+/** Runs `call`, checks it gave every one of `inputs` plus one, and returns tasks per second. */
+export async function incRate(name, inputs, call) {
+  const started = performance.now();
+  const results = await call();
+  const ms = since(started);
+  for (let i = 0; i < inputs.length; i++) {
+    if (results[i] !== inputs[i] + 1) throw new Error(`${name}: result ${i} is ${results[i]}, expected ${inputs[i] + 1}`);
+  }
+  return (inputs.length * 1000) / ms;
+}
+
 /** The 1-, 5- and 15-minute load averages, rounded: how busy the machine was around a run. */
 export function loadAverage() {
   return os.loadavg().map((l) => Math.round(l * 100) / 100);

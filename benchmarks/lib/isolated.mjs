@@ -1,0 +1,62 @@
+/**
+ * A Node system as an entry of `runInterleaved` that runs in a process of its own
+ * (lib/node-runner.mjs), as each Python system does: the interleaving and the medians are the
+ * same as for an entry in this process, but no system's garbage collection or heap lands in
+ * another system's measurement.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const RUNNER = fileURLToPath(new URL('node-runner.mjs', import.meta.url));
+
+/** The system `adapter` (from pools.mjs) running benchmark `benchmark` with `config` (JSON data). */
+export function isolatedEntry(adapter, benchmark, config) {
+  let child;
+  let exited;
+  const waiting = [];
+  let failure = null;
+  const fail = (error) => {
+    failure ??= error;
+    for (const { reject } of waiting.splice(0)) reject(failure);
+  };
+  const next = () =>
+    new Promise((resolve, reject) => {
+      if (failure !== null) reject(failure);
+      else waiting.push({ resolve, reject });
+    });
+  const ask = async (command, kind) => {
+    const reply = next();
+    child.send({ command, kind });
+    return reply;
+  };
+  const label = `${adapter.name} (${benchmark})`;
+  return {
+    ...adapter,
+    async start() {
+      child = fork(RUNNER, [benchmark, adapter.name, JSON.stringify(config)], { serialization: 'json', stdio: 'inherit' });
+      exited = new Promise((resolve) => {
+        child.on('exit', (code, signal) => {
+          fail(new Error(`${label}: its process exited with ${signal ?? `code ${code}`}`));
+          resolve(code);
+        });
+      });
+      child.on('error', fail);
+      child.on('message', (message) => {
+        const waiter = waiting.shift();
+        if (waiter === undefined) return;
+        if (message.error !== undefined) waiter.reject(new Error(`${label}: ${message.error}`));
+        else waiter.resolve(message.result);
+      });
+      await next();
+    },
+    /** One run; `kind` picks one of the benchmark's measurements where it has several. */
+    measure: (kind) => ask('run', kind),
+    warmup: () => ask('warmup'),
+    async stop() {
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      child.send({ command: 'stop' });
+      const code = await exited;
+      if (code !== 0) throw new Error(`${label}: its process exited with code ${code}`);
+    },
+  };
+}
