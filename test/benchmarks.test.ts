@@ -27,7 +27,7 @@ interface Report {
   loadAverage: { start: number[]; end: number[] };
   python: { version: string } | null;
   benchmarks: {
-    tiny: { systems: Record<string, { oneByOne: Sampled; map: Sampled | null }> };
+    tiny: { systems: Record<string, { oneByOne: Sampled; map: Sampled | null; mapBackToBack: Sampled | null }> };
     pi: { systems: Record<string, { speedup: Sampled; oneWorkerMs: Sampled; workersMs: Sampled }> };
     payloads: { systems: Record<string, { copied: Sampled; transferred: Sampled | null }> };
     startup: { systems: Record<string, { ms: Sampled }> };
@@ -105,8 +105,12 @@ test('map and transfer are measured exactly where the system has them', () => {
   const { tiny, payloads } = report.benchmarks;
   for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver', 'poolifier FixedThreadPool']) {
     expect(isMeasurement(tiny.systems[name].map?.median ?? Number.NaN)).toBe(true);
+    expect(isMeasurement(tiny.systems[name].mapBackToBack?.median ?? Number.NaN)).toBe(true);
   }
-  for (const name of ['piscina', 'tinypool', 'workerpool', 'workerpool process']) expect(tiny.systems[name].map).toBeNull();
+  for (const name of ['piscina', 'tinypool', 'workerpool', 'workerpool process']) {
+    expect(tiny.systems[name].map).toBeNull();
+    expect(tiny.systems[name].mapBackToBack).toBeNull();
+  }
   // mpool has no transfer lists: its cell is n/a, never a number.
   for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver']) expect(payloads.systems[name].transferred).toBeNull();
   for (const name of ['piscina', 'tinypool', 'workerpool']) {

@@ -98,10 +98,12 @@ export async function runInterleaved(systems, { rounds, warmupRuns, measure, war
 
 /**
  * As runInterleaved, with the rounds in phases: all rounds of the first phase, then all of the
- * next, `measure(system, phase)` measuring one phase's quantity. Resolves to a Map from system
- * name to an object of sample lists, one per phase.
+ * next, `measure(system, phase)` measuring one phase's quantity; `rounds` is a number, or an
+ * object of one per phase. Resolves to a Map from system name to an object of sample lists, one
+ * per phase.
  */
 export async function runPhases(systems, { phases, rounds, warmupRuns, measure, warmup = measure, label = '' }) {
+  const roundsOf = (phase) => (typeof rounds === 'number' ? rounds : rounds[phase]);
   const samples = new Map(systems.map((s) => [s.name, Object.fromEntries(phases.map((p) => [p, []]))]));
   try {
     for (const system of systems) await system.start();
@@ -109,9 +111,9 @@ export async function runPhases(systems, { phases, rounds, warmupRuns, measure, 
       for (const system of systems) await warmup(system);
     }
     for (const phase of phases) {
-      for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < roundsOf(phase); round++) {
         for (const system of rotate(systems, round)) samples.get(system.name)[phase].push(await measure(system, phase));
-        process.stderr.write(`${label}${phase} round ${round + 1}/${rounds} done\n`);
+        process.stderr.write(`${label}${phase} round ${round + 1}/${roundsOf(phase)} done\n`);
       }
     }
   } finally {

@@ -8,6 +8,10 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const RUNNER = fileURLToPath(new URL('node-runner.mjs', import.meta.url));
+/** No start-up or run takes a minute, even on a busy machine: one that does is stuck, and fails. */
+const ANSWER_LIMIT_MS = 60_000;
+/** How long the runner has to close its pools and exit once told to stop. */
+const STOP_LIMIT_MS = 15_000;
 
 /** The system `adapter` (from pools.mjs) running benchmark `benchmark` with `config` (JSON data). */
 export function isolatedEntry(adapter, benchmark, config) {
@@ -19,13 +23,21 @@ export function isolatedEntry(adapter, benchmark, config) {
     failure ??= error;
     for (const { reject } of waiting.splice(0)) reject(failure);
   };
-  const next = () =>
+  const next = (what) =>
     new Promise((resolve, reject) => {
-      if (failure !== null) reject(failure);
-      else waiting.push({ resolve, reject });
+      if (failure !== null) return reject(failure);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(new Error(`${label}: no answer to ${what} within ${ANSWER_LIMIT_MS / 1000} s; its process was killed`));
+      }, ANSWER_LIMIT_MS);
+      const settle = (fn) => (value) => {
+        clearTimeout(timer);
+        fn(value);
+      };
+      waiting.push({ resolve: settle(resolve), reject: settle(reject) });
     });
   const ask = async (command, kind) => {
-    const reply = next();
+    const reply = next(`\`${command}${kind === undefined ? '' : ` ${kind}`}\``);
     child.send({ command, kind });
     return reply;
   };
@@ -47,7 +59,7 @@ export function isolatedEntry(adapter, benchmark, config) {
         if (message.error !== undefined) waiter.reject(new Error(`${label}: ${message.error}`));
         else waiter.resolve(message.result);
       });
-      await next();
+      await next('start-up');
     },
     /** One run; `kind` picks one of the benchmark's measurements where it has several. */
     measure: (kind) => ask('run', kind),
@@ -55,7 +67,9 @@ export function isolatedEntry(adapter, benchmark, config) {
     async stop() {
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
       child.send({ command: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_LIMIT_MS);
       const code = await exited;
+      clearTimeout(timer);
       if (code !== 0) throw new Error(`${label}: its process exited with code ${code}`);
     },
   };

@@ -8,6 +8,7 @@
 export const METRICS = [
   { benchmark: 'tiny', field: 'oneByOne', higherIsBetter: true },
   { benchmark: 'tiny', field: 'map', higherIsBetter: true },
+  { benchmark: 'tiny', field: 'mapBackToBack', higherIsBetter: true },
   { benchmark: 'pi', field: 'speedup', higherIsBetter: true },
   { benchmark: 'payloads', field: 'copied', higherIsBetter: true },
   { benchmark: 'payloads', field: 'transferred', higherIsBetter: true },

@@ -59,6 +59,7 @@ function mediansTable(report) {
       runsOnLabel(runsOnOf(report, name)),
       tiny === undefined ? '' : int(tiny.oneByOne.median),
       tiny === undefined ? '' : tiny.map === null ? NA : int(tiny.map.median),
+      tiny === undefined ? '' : tiny.mapBackToBack == null ? NA : int(tiny.mapBackToBack.median),
       pi === undefined ? '' : `${twoDecimals(pi.speedup.median)}× (${Math.round(pi.ofIdeal * 100)}%)`,
       pay === undefined ? '' : int(pay.copied.median),
       transferred,
@@ -71,13 +72,14 @@ function mediansTable(report) {
       'system',
       'runs on',
       'tiny tasks one by one, tasks/s',
-      'tiny tasks through map, tasks/s',
+      'tiny tasks through map after idle, tasks/s',
+      'back to back, tasks/s',
       `pi speed-up 1 → ${ideal} workers (of ideal ${ideal}×)`,
       '1 MiB payloads copied, MiB/s',
       'transferred, MiB/s',
       'start-up to first result, ms',
     ],
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows,
   );
 }
@@ -85,7 +87,8 @@ function mediansTable(report) {
 function ratiosTable(report) {
   const columns = [
     ['tiny', 'oneByOne', 'tiny one by one'],
-    ['tiny', 'map', 'tiny through map'],
+    ['tiny', 'map', 'tiny map after idle'],
+    ['tiny', 'mapBackToBack', 'back to back'],
     ['pi', 'speedup', 'pi speed-up'],
     ['payloads', 'copied', 'payloads copied'],
     ['startup', 'ms', 'start-up ms'],
@@ -103,7 +106,7 @@ function ratiosTable(report) {
       }),
     ];
   });
-  return table(['peer', 'against', ...columns.map((c) => c[2])], ['l', 'l', 'r', 'r', 'r', 'r', 'r'], rows);
+  return table(['peer', 'against', ...columns.map((c) => c[2])], ['l', 'l', ...columns.map(() => 'r')], rows);
 }
 
 function imapTable(report) {
@@ -165,7 +168,9 @@ export function renderMarkdown(report) {
 function describeRounds(report) {
   const b = report.benchmarks;
   const parts = [
-    b.tiny && `${b.tiny.config.rounds} rounds of ${int(b.tiny.config.tasks)} tiny tasks (map chunksize ${int(b.tiny.config.chunksize)})`,
+    b.tiny &&
+      `${b.tiny.config.rounds} rounds of ${int(b.tiny.config.tasks)} tiny tasks one by one and ${b.tiny.config.mapRounds} through map ` +
+        `(chunksize ${int(b.tiny.config.chunksize)}; each round one map after the pool sat idle, then ${b.tiny.config.backToBackMaps} back to back)`,
     b.pi && `${b.pi.config.rounds} of pi (${int(b.pi.config.terms)} terms in ${b.pi.config.chunks} tasks; Python ${int(b.pi.config.pythonTerms)})`,
     b.payloads && `${b.payloads.config.rounds} of ${b.payloads.config.tasks} payloads`,
     b.startup && `${b.startup.config.rounds} start-ups`,

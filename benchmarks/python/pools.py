@@ -4,13 +4,15 @@
 
 SYSTEM is `pool` (multiprocessing.Pool) or `executor` (concurrent.futures.ProcessPoolExecutor).
 The script opens what BENCHMARK needs, prints one JSON line describing itself, then answers each
-line `run` on stdin with one JSON line of measurements, timed here with perf_counter (and each
-line `warmup` with a warm-up run, lighter where the benchmark allows), until its stdin ends; then it shuts its pools down and exits. This lets run.mjs put Python's rounds
-between the Node pools' rounds, so that both see the same machine. Progress and errors go to
-stderr. BENCHMARK is one of:
+line `run` (or `run KIND`, where the benchmark measures several things) on stdin with one JSON
+line of measurements, timed here with perf_counter, and each line `warmup` with a warm-up run,
+lighter where the benchmark allows, until its stdin ends; then it shuts its pools down and
+exits. This lets run.mjs put Python's rounds between the Node pools' rounds, so that both see
+the same machine. Progress and errors go to stderr. BENCHMARK is one of:
 
-tiny      {tasks, workers, chunksize}: `inc` one task at a time (all submitted, then awaited)
-          and through map with `chunksize`; tasks/s of each.
+tiny      {tasks, workers, chunksize, backToBack}: `run oneByOne`: `inc` one task at a time (all
+          submitted, then awaited); `run map`: through map with `chunksize`, once, then
+          `backToBack` times more; tasks/s (of the first map, and the median of the others).
 map       {tasks, workers, chunksize, warm}: for ipc-floor.mjs, one map of `inc` (the pool idle
           before it), then `warm` maps back to back; tasks/s of the first and the median of the rest.
 pi        {terms, chunks, workers}: the Leibniz series in `chunks` tasks on a pool of 1 worker and
@@ -98,6 +100,7 @@ class Tiny:
         self.inputs = list(range(config["tasks"]))
         self.expected = [x + 1 for x in self.inputs]
         self.chunksize = config["chunksize"]
+        self.back_to_back = config.get("backToBack", 0)
         self.pool = open_pool(system, config["workers"])
 
     def timed(self, call):
@@ -120,7 +123,9 @@ class Tiny:
         if kind == "oneByOne":
             return self.one_by_one()
         if kind == "map":
-            return self.map()
+            after_idle = self.map()
+            warm = sorted(self.map() for _ in range(self.back_to_back))
+            return {"afterIdle": after_idle, "backToBack": warm[len(warm) // 2] if warm else None}
         raise ValueError(f"tiny: no measurement {kind!r}")
 
     def warmup(self):
