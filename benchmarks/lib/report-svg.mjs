@@ -49,7 +49,7 @@ function tinyPanel(tiny, x0) {
     rect(x0 + LABEL, 40, 12, 10, '#868e96'),
     text(x0 + LABEL + 16, 49, 'one by one', 'class="small"'),
     rect(x0 + LABEL + 90, 40, 12, 10, '#ced4da'),
-    text(x0 + LABEL + 106, 49, 'through map', 'class="small"'),
+    text(x0 + LABEL + 106, 49, 'through map, after idle', 'class="small"'),
   ];
   const bottom = TOP + names.length * ROW;
   out.push(...groupSeparator(tiny.systems, names, x0));
