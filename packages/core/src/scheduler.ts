@@ -10,7 +10,9 @@
  * long one item takes (from the busy time the workers report) and keeps about PIPELINE_TARGET_MS
  * of work in flight per worker, in two messages, so that a worker never waits for the next
  * message while tiny tasks travel hundreds to a message and long tasks go one at a time (which
- * keeps the load even).
+ * keeps the load even). Map chunks too big for that allowance but short (under SHORT_JOB_MS)
+ * queue up behind each other and travel several to a message; big payloads are kept to
+ * MESSAGE_MAX_BYTES a message and MAX_IN_FLIGHT_BYTES in flight per worker.
  */
 import { decodeThrown } from './error-codec.js';
 import { Deque } from './deque.js';
