@@ -294,9 +294,7 @@ export class Scheduler {
       }
       message.push(job.fn.id, job.mode, this.#payloadFor(slot, job));
       job.state = JobState.Running;
-      slot.inFlight.push(job);
-      slot.inFlightWeight += job.weight;
-      slot.inFlightBytes += payloadBytes(job);
+      slot.add(job);
       slot.quota--;
       weight += job.weight;
       bytes += payloadBytes(job);
@@ -325,9 +323,7 @@ export class Scheduler {
   #sendOneByOne(slot: Slot, start: number, defs: FnDef[] | undefined, batchError: unknown): void {
     const jobs: Job[] = [];
     while (slot.inFlight.length > start) {
-      const job = slot.inFlight.pop() as Job;
-      slot.inFlightWeight -= job.weight;
-      slot.inFlightBytes -= payloadBytes(job);
+      const job = slot.takeNewest() as Job;
       slot.quota++;
       jobs.unshift(job);
     }
@@ -343,9 +339,7 @@ export class Scheduler {
         continue;
       }
       if (fresh) slot.known.add(job.fn.id);
-      slot.inFlight.push(job);
-      slot.inFlightWeight += job.weight;
-      slot.inFlightBytes += payloadBytes(job);
+      slot.add(job);
       slot.quota--;
     }
   }
@@ -410,10 +404,8 @@ export class Scheduler {
     slot.lastProgress = performance.now();
     let items = 0;
     for (let i = 2; i < data.length; i += 2) {
-      const job = slot.inFlight.shift();
+      const job = slot.takeOldest();
       if (job === undefined) break; // a worker answering more than it was asked: ignore
-      slot.inFlightWeight -= job.weight;
-      slot.inFlightBytes -= payloadBytes(job);
       items += job.weight;
       this.#deliver(slot, job, data[i] as ResultStatus, data[i + 1]);
     }
@@ -497,9 +489,7 @@ export class Scheduler {
 
   /** Ends a job that runs alone on `slot`, failing it with `error` if given, and ends its worker. */
   #stopRunning(slot: Slot, job: Job, error: Error | undefined): void {
-    slot.inFlight.shift();
-    slot.inFlightWeight -= job.weight;
-    slot.inFlightBytes -= payloadBytes(job);
+    slot.takeOldest();
     if (error === undefined) job.state = JobState.Cancelled;
     this.#fail(job, error);
     this.#end(slot);
@@ -511,9 +501,7 @@ export class Scheduler {
       this.#fail(job, error);
     }
     for (const slot of this.#slots) {
-      for (const job of slot.inFlight.drain()) this.#fail(job, error);
-      slot.inFlightWeight = 0;
-      slot.inFlightBytes = 0;
+      for (const job of slot.takeAll()) this.#fail(job, error);
     }
   }
 
@@ -603,9 +591,7 @@ export class Scheduler {
   #onExit(slot: Slot, info: WorkerExitInfo): void {
     this.#slots.delete(slot);
     slot.connection?.close();
-    const jobs = slot.inFlight.drain();
-    slot.inFlightWeight = 0;
-    slot.inFlightBytes = 0;
+    const jobs = slot.takeAll();
     const expected = slot.state === SlotState.Ending || (slot.state === SlotState.Retiring && jobs.length === 0);
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));

@@ -1,7 +1,7 @@
 /** What the scheduler knows of one worker: its state, the jobs in flight on it, its quota. */
 import { Deque } from './deque.js';
 import type { WorkerHandle } from './executor.js';
-import type { Job } from './job.js';
+import { payloadBytes, type Job } from './job.js';
 import type { Connection } from './shared-registry.js';
 
 export const enum SlotState {
@@ -18,7 +18,9 @@ export const enum SlotState {
 /** One worker and what the scheduler knows of it. */
 export class Slot {
   state = SlotState.Starting;
+  /** Jobs sent and not answered, oldest first: change it only through the methods below. */
   readonly inFlight = new Deque<Job>();
+  /** Items in flight. */
   inFlightWeight = 0;
   /** Roughly the bytes of the payloads in flight (see payloadBytes). */
   inFlightBytes = 0;
@@ -43,5 +45,38 @@ export class Slot {
     readonly beforeFallback: boolean,
   ) {
     this.quota = quota;
+  }
+
+  /** `job` was sent to this worker. */
+  add(job: Job): void {
+    this.inFlight.push(job);
+    this.inFlightWeight += job.weight;
+    this.inFlightBytes += payloadBytes(job);
+  }
+
+  /** The oldest job in flight, answered or given up (undefined if none). */
+  takeOldest(): Job | undefined {
+    const job = this.inFlight.shift();
+    if (job !== undefined) this.#forget(job);
+    return job;
+  }
+
+  /** The newest job in flight, taken back before it was sent. */
+  takeNewest(): Job | undefined {
+    const job = this.inFlight.pop();
+    if (job !== undefined) this.#forget(job);
+    return job;
+  }
+
+  /** Every job in flight, oldest first; none is left. */
+  takeAll(): Job[] {
+    this.inFlightWeight = 0;
+    this.inFlightBytes = 0;
+    return this.inFlight.drain();
+  }
+
+  #forget(job: Job): void {
+    this.inFlightWeight -= job.weight;
+    this.inFlightBytes -= payloadBytes(job);
   }
 }
