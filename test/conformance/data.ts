@@ -93,6 +93,27 @@ export function dataTests(context: ContextName): void {
       expect(unordered.sort()).toEqual(numbers.map(text).sort());
     });
 
+    test('chunks that come back some as numbers, some not, each land in their place, whichever comes first', async () => {
+      // Chunks of numbers come back as bytes and are written straight into the result; the
+      // others are arrays. Either kind may be the first to arrive.
+      const words = range(300).map((i) => `w${i}`);
+      const numbersFirst: unknown[] = [...range(300).map((i) => i * 0.5), ...words];
+      const wordsFirst: unknown[] = [...words, ...range(300).map((i) => -i)];
+      expect(await pool().map(identity, numbersFirst, 100)).toEqual(numbersFirst);
+      expect(await pool().map(identity, wordsFirst, 100)).toEqual(wordsFirst);
+    });
+
+    test('a long map of numbers comes back whole, in order, a fresh array each time', async () => {
+      const long = range(10_001).map((i) => i * 1.25 - 7);
+      const first = await pool().map(identity, long, 1000);
+      expect(first).toEqual(long);
+      first[0] = 'changed';
+      const second = await pool().map(identity, long, 1000);
+      expect(second).toEqual(long);
+      const short = await pool().map(identity, range(150), 100);
+      expect(short).toEqual(range(150));
+    });
+
     test('a long chunk mixing numbers with other values arrives and comes back as it was', async () => {
       const mixed: unknown[] = [...range(150), 'text', 3n, null, undefined, { n: 1 }, [2], ...range(50)];
       expect(await pool().map(describeArrival, mixed, 1000)).toEqual(mixed.map((x) => (typeof x === 'number' ? `Number ${x}` : kindOf(x))));

@@ -20,9 +20,12 @@ const WINDOW_ITEMS = 1024;
 /** …and at least this many chunks per worker, whatever the chunk size. */
 const WINDOW_CHUNKS_PER_WORKER = 4;
 
-/** What one chunk came to: its results, and the error that stopped it, if any. */
+/**
+ * What one chunk came to: its results (an array, or packed numbers read in place: see
+ * numbers.ts), and the error that stopped it, if any.
+ */
 interface Outcome {
-  readonly values: readonly unknown[];
+  readonly values: ArrayLike<unknown>;
   readonly failed: boolean;
   readonly error: unknown;
 }
@@ -144,7 +147,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   }
 
   jobSucceeded(job: Job, value: unknown): void {
-    this.#arrive(job, { values: value as unknown[], failed: false, error: undefined });
+    this.#arrive(job, { values: value as ArrayLike<unknown>, failed: false, error: undefined });
   }
 
   jobFailed(job: Job, error: unknown, before: readonly unknown[] | undefined): void {

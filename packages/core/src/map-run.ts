@@ -2,6 +2,7 @@
 import { AsyncResult, fulfil, reject } from './async-result.js';
 import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
+import { isPackedNumbers, unpackNumbers } from './numbers.js';
 import type { Scheduler } from './scheduler.js';
 import type { FnEntry } from './task.js';
 import { RunMode } from './wire.js';
@@ -31,6 +32,30 @@ export function joinParts<T>(parts: T[][]): T[] {
   return joinParts(groups);
 }
 
+/** A block of doubles, whole copies of which make a packed array of numbers in one go. */
+const NUMBER_BLOCK_LENGTH = 4096;
+let numberBlock: number[] | undefined;
+
+/**
+ * A packed array of `length` zeros held as unboxed doubles, built with one `concat` (so one
+ * allocation) rather than grown by push: numbers copied into it stay unboxed, and it stays
+ * packed. A map's results of numbers are written straight into one.
+ */
+export function numberArray(length: number): number[] {
+  if (numberBlock === undefined) {
+    // 0.5 makes the block's elements doubles; zeros written over it keep them so.
+    numberBlock = [];
+    for (let i = 0; i < NUMBER_BLOCK_LENGTH; i++) numberBlock.push(0.5);
+    numberBlock.fill(0);
+  }
+  if (length <= NUMBER_BLOCK_LENGTH) return numberBlock.slice(0, length);
+  const blocks: number[][] = [];
+  for (let filled = 0; filled < length; filled += NUMBER_BLOCK_LENGTH) blocks.push(numberBlock);
+  const out = joinParts(blocks);
+  out.length = length;
+  return out;
+}
+
 /** One `map`/`starmap`: chunks in flight, results assembled in input order. */
 export class MapRun<R> implements JobOwner {
   readonly #scheduler: Scheduler;
@@ -38,6 +63,13 @@ export class MapRun<R> implements JobOwner {
   readonly #jobs: Job[] = [];
   /** Each chunk's results, by chunk index, joined into one array when the last arrives. */
   #parts: R[][] = [];
+  /**
+   * The whole result, when the first chunk to arrive came as packed numbers (see numbers.ts): it
+   * and every chunk after it are copied straight in, with no array per chunk and no join.
+   */
+  #out: unknown[] | undefined;
+  readonly #length: number;
+  readonly #chunksize: number;
   #left = 0;
   #settled = false;
   #stopListening: (() => void) | undefined;
@@ -45,6 +77,8 @@ export class MapRun<R> implements JobOwner {
   constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal'>) {
     this.#scheduler = scheduler;
     this.#result = result;
+    this.#length = items.length;
+    this.#chunksize = chunksize;
     if (items.length === 0) {
       this.#settled = true;
       fulfil(result, []);
@@ -73,14 +107,25 @@ export class MapRun<R> implements JobOwner {
   #settle(): void {
     this.#settled = true;
     this.#parts = [];
+    this.#out = undefined;
     this.#stopListening?.();
   }
 
+  /** `value` is the chunk's results: an array, or its numbers packed in a Float64Array. */
   jobSucceeded(job: Job, value: unknown): void {
     if (this.#settled) return;
-    this.#parts[job.ref as number] = value as R[];
+    const index = job.ref as number;
+    const chunk = value as ArrayLike<unknown>;
+    if (this.#out === undefined && this.#left === this.#jobs.length && isPackedNumbers(chunk)) this.#out = numberArray(this.#length);
+    if (this.#out !== undefined) {
+      const out = this.#out;
+      const offset = index * this.#chunksize;
+      for (let i = 0; i < chunk.length; i++) out[offset + i] = chunk[i];
+    } else {
+      this.#parts[index] = (isPackedNumbers(chunk) ? unpackNumbers(chunk) : chunk) as R[];
+    }
     if (--this.#left === 0) {
-      const values = joinParts(this.#parts);
+      const values = (this.#out ?? joinParts(this.#parts)) as R[];
       this.#settle();
       fulfil(this.#result, values);
     }

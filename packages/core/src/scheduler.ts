@@ -20,7 +20,7 @@ import { describeExit, isCloneError, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo } from './executor.js';
 import { Job, JobState, payloadBytes } from './job.js';
-import { isPackedNumbers, NumberArena, unpackNumbers } from './numbers.js';
+import { NumberArena } from './numbers.js';
 import { Connection } from './shared-registry.js';
 import { Slot, SlotState } from './worker-slot.js';
 import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
@@ -441,8 +441,9 @@ export class Scheduler {
     if (cancelled) return;
     switch (status) {
       case ResultStatus.Ok:
-        // A chunk's results of numbers may come packed (see numbers.ts).
-        job.owner.jobSucceeded(job, job.mode !== RunMode.Apply && isPackedNumbers(value) ? unpackNumbers(value) : value);
+        // A chunk's results of numbers may come packed (see numbers.ts): its owner, a map or an
+        // imap, reads them in place.
+        job.owner.jobSucceeded(job, value);
         break;
       case ResultStatus.Threw:
         job.owner.jobFailed(job, decodeThrown(value as WireThrown), undefined);

@@ -1,4 +1,5 @@
 /** Chunks of numbers as Float64Array bytes: what is packed, and that views stay right. */
+import { numberArray } from '../src/map-run.js';
 import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, unpackNumbers } from '../src/numbers.js';
 
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
@@ -47,3 +48,26 @@ describe('NumberArena', () => {
     expect(isPackedNumbers(undefined)).toBe(false);
   });
 });
+
+describe('numberArray', () => {
+  test('is a packed array of that many zeros, whatever the length', () => {
+    for (const length of [0, 1, 100, 4096, 4097, 10_001]) {
+      const out = numberArray(length);
+      expect(Array.isArray(out)).toBe(true);
+      expect(out).toHaveLength(length);
+      expect(out.every((x) => x === 0)).toBe(true);
+      expect(Object.keys(out)).toHaveLength(length); // no holes
+    }
+  });
+
+  test('each call is an array of its own', () => {
+    const a = numberArray(10);
+    const b = numberArray(5000);
+    a[0] = 5;
+    b[4999] = -0;
+    expect(numberArray(10)[0]).toBe(0);
+    expect(Object.is(numberArray(5000)[4999], 0)).toBe(true);
+    expect(numberArray(4096)).toHaveLength(4096);
+  });
+});
+
