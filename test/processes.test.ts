@@ -13,6 +13,7 @@ const FIXTURES = join(__dirname, 'fixtures');
 const processTasks = join(FIXTURES, 'process-tasks.mjs');
 const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
 const initialised = task<() => boolean>(processTasks, 'initialised');
+const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
 const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
 
@@ -55,6 +56,13 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     const ids = await pool.map(workerId, [1, 2, 3, 4], 1);
     for (const id of ids) expect(pidOf(id)).not.toBe(process.pid);
     expect(pool.context).toBe(context);
+  });
+
+  test("its workers' young generation keeps one size, 4 MiB semi-spaces, unless resourceLimits sets it", async () => {
+    expect(await newPool(1).apply(semiSpaceFlags, [])).toEqual({ min: 4, max: 4 });
+    // maxYoungGenerationSizeMb is three semi-spaces: 3 gives 1 MiB each; 60 lets them grow from 4 to 20.
+    expect(await newPool({ processes: 1, resourceLimits: { maxYoungGenerationSizeMb: 3 } }).apply(semiSpaceFlags, [])).toEqual({ min: 1, max: 1 });
+    expect(await newPool({ processes: 1, resourceLimits: { maxYoungGenerationSizeMb: 60 } }).apply(semiSpaceFlags, [])).toEqual({ min: 4, max: 20 });
   });
 
   test('a worker killed with SIGKILL mid-task fails that task with the signal, and is replaced', async () => {
