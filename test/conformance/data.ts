@@ -114,6 +114,28 @@ export function dataTests(context: ContextName): void {
       expect(short).toEqual(range(150));
     });
 
+    test('a map copies its input when called: changing the array afterwards changes nothing', async () => {
+      const numbers = range(1000).map((i) => i / 4);
+      const words = range(1000).map((i) => `w${i}`);
+      const numbersMapped = pool().mapAsync(identity, numbers, 100);
+      const wordsMapped = pool().mapAsync(identity, words, 100);
+      numbers.fill(-1);
+      words.fill('changed');
+      expect(await numbersMapped.get()).toEqual(range(1000).map((i) => i / 4));
+      expect(await wordsMapped.get()).toEqual(range(1000).map((i) => `w${i}`));
+    });
+
+    test('a function that mapped to numbers maps to anything else just as well the next time', async () => {
+      // A long map of a function whose last map came back as numbers expects numbers again.
+      const count = 20_000;
+      expect(await pool().map(identity, range(count), 2500)).toEqual(range(count));
+      const words = range(count).map((i) => (i % 3 === 0 ? `w${i}` : i));
+      expect(await pool().map(identity, words, 2500)).toEqual(words);
+      const objects = range(count).map((i) => ({ i }));
+      expect(await pool().map(identity, objects, 2500)).toEqual(objects);
+      expect(await pool().map(identity, range(count), 2500)).toEqual(range(count));
+    });
+
     test('a long chunk mixing numbers with other values arrives and comes back as it was', async () => {
       const mixed: unknown[] = [...range(150), 'text', 3n, null, undefined, { n: 1 }, [2], ...range(50)];
       expect(await pool().map(describeArrival, mixed, 1000)).toEqual(mixed.map((x) => (typeof x === 'number' ? `Number ${x}` : kindOf(x))));

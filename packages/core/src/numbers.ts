@@ -56,6 +56,21 @@ export class NumberArena {
 }
 
 /**
+ * The items of a whole map as one Float64Array, when they are all numbers and the map's chunks
+ * are long enough to travel packed (chunks are then views of it); otherwise undefined. Made when
+ * the map is called, so it is as much a copy of the input as the chunks' slices would be, in one
+ * buffer that the allocator reuses map after map instead of new arrays on the JavaScript heap.
+ */
+export function packAll(items: readonly unknown[], chunksize: number): Float64Array | undefined {
+  if (chunksize < PACK_MIN_LENGTH || items.length < PACK_MIN_LENGTH) return undefined;
+  const n = items.length;
+  for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = items[i] as number;
+  return packed;
+}
+
+/**
  * Whether `value` is a packed chunk. Not `instanceof`: the channel's deserializer makes the view
  * in Node's own realm, which is not the caller's when mpool runs inside a `vm` context (jest).
  */

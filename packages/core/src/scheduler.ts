@@ -20,7 +20,7 @@ import { describeExit, isCloneError, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo } from './executor.js';
 import { Job, JobState, payloadBytes } from './job.js';
-import { NumberArena } from './numbers.js';
+import { isPackedNumbers, NumberArena } from './numbers.js';
 import { Connection } from './shared-registry.js';
 import { Slot, SlotState } from './worker-slot.js';
 import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
@@ -125,6 +125,11 @@ export class Scheduler {
   /** The context the workers run in now: the fallback's, once the pool has moved. */
   get context(): string {
     return this.#context;
+  }
+
+  /** Whether chunks of numbers travel to the workers as bytes now (see numbers.ts). */
+  get packsNumbers(): boolean {
+    return this.#executor.packsNumbers === true;
   }
 
   /** Why the pool cannot run work any more, when its workers could not start. */
@@ -353,10 +358,15 @@ export class Scheduler {
     }
   }
 
-  /** What goes on the wire for `job`: a map's chunk of numbers packed, where the slot takes that. */
+  /**
+   * What goes on the wire for `job`: a map's chunk of numbers packed, where the slot takes that.
+   * A chunk the map packed itself when called (it does so only where slots take packed chunks)
+   * goes as it is.
+   */
   #payloadFor(slot: Slot, job: Job): unknown {
-    if (!slot.packsNumbers || job.mode !== RunMode.Map) return job.payload;
-    return this.#arena.pack(job.payload as unknown[]) ?? job.payload;
+    const payload = job.payload;
+    if (!slot.packsNumbers || job.mode !== RunMode.Map || isPackedNumbers(payload)) return payload;
+    return this.#arena.pack(payload as unknown[]) ?? payload;
   }
 
   // ── results ───────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 /** Chunks of numbers as Float64Array bytes: what is packed, and that views stay right. */
 import { numberArray } from '../src/map-run.js';
-import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, unpackNumbers } from '../src/numbers.js';
+import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packAll, unpackNumbers } from '../src/numbers.js';
 
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -68,6 +68,25 @@ describe('numberArray', () => {
     expect(numberArray(10)[0]).toBe(0);
     expect(Object.is(numberArray(5000)[4999], 0)).toBe(true);
     expect(numberArray(4096)).toHaveLength(4096);
+  });
+});
+
+describe('packAll', () => {
+  test('copies a whole input of numbers, every one exactly', () => {
+    const items = [-0, NaN, Infinity, -Infinity, 0.1, 2 ** 53 + 2, ...count(100)];
+    const packed = packAll(items, PACK_MIN_LENGTH);
+    expect(packed).toBeInstanceOf(Float64Array);
+    expect(Array.from(packed!)).toEqual(items);
+    expect(Object.is(packed![0], -0)).toBe(true);
+    items[6] = 99;
+    expect(packed![6]).toBe(0); // a copy, not a view of the input
+  });
+
+  test('leaves alone inputs with anything but numbers, short inputs, and short chunks', () => {
+    expect(packAll([...count(100), '1'], PACK_MIN_LENGTH)).toBeUndefined();
+    expect(packAll([...count(100), undefined], PACK_MIN_LENGTH)).toBeUndefined();
+    expect(packAll(count(PACK_MIN_LENGTH - 1), PACK_MIN_LENGTH)).toBeUndefined();
+    expect(packAll(count(1000), PACK_MIN_LENGTH - 1)).toBeUndefined();
   });
 });
 
