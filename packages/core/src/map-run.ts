@@ -2,7 +2,7 @@
 import { AsyncResult, fulfil, reject } from './async-result.js';
 import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
-import { isPackedNumbers, packAll, unpackNumbers } from './numbers.js';
+import { isPackedNumbers, unpackNumbers } from './numbers.js';
 import type { Scheduler } from './scheduler.js';
 import type { FnEntry } from './task.js';
 import { RunMode } from './wire.js';
@@ -75,6 +75,8 @@ export class MapRun<R> implements JobOwner {
    * and every chunk after it are copied straight in, with no array per chunk and no join.
    */
   #out: unknown[] | undefined;
+  /** The input, when the map packed it (its chunks are views of it); given back when all are done. */
+  #packed: Float64Array | undefined;
   /** Every chunk so far came back as packed numbers. */
   #allPacked = true;
   readonly #fn: FnEntry;
@@ -97,7 +99,8 @@ export class MapRun<R> implements JobOwner {
     }
     const { signal, timeoutMs } = settings;
     // Where numbers travel as bytes, a map of numbers copies its input into one buffer at once.
-    const packed = mode === RunMode.Map && scheduler.packsNumbers ? packAll(items, chunksize) : undefined;
+    const packed = mode === RunMode.Map && scheduler.packsNumbers ? scheduler.inputBuffers.pack(items, chunksize) : undefined;
+    this.#packed = packed;
     for (let offset = 0; offset < items.length; offset += chunksize) {
       const chunk = packed !== undefined ? packed.subarray(offset, offset + chunksize) : items.slice(offset, offset + chunksize);
       const job = new Job(fn, mode, chunk, chunk.length, this, this.#jobs.length);
@@ -127,6 +130,7 @@ export class MapRun<R> implements JobOwner {
     this.#settled = true;
     this.#parts = [];
     this.#out = undefined;
+    this.#packed = undefined;
     this.#stopListening?.();
   }
 
@@ -147,6 +151,8 @@ export class MapRun<R> implements JobOwner {
     }
     if (--this.#left === 0) {
       this.#fn.mapReturnedNumbers = this.#allPacked;
+      // Every chunk is done: none will be sent again, and the input's buffer can serve another map.
+      if (this.#packed !== undefined) this.#scheduler.inputBuffers.giveBack(this.#packed);
       const values = (this.#out ?? joinParts(this.#parts)) as R[];
       this.#settle();
       fulfil(this.#result, values);

@@ -55,19 +55,52 @@ export class NumberArena {
   }
 }
 
+/** Inputs buffers kept for later maps: how many, and the longest, in numbers (8 MiB). */
+const KEPT_INPUTS = 4;
+const KEPT_INPUT_MAX = 1 << 20;
+
 /**
- * The items of a whole map as one Float64Array, when they are all numbers and the map's chunks
- * are long enough to travel packed (chunks are then views of it); otherwise undefined. Made when
- * the map is called, so it is as much a copy of the input as the chunks' slices would be, in one
- * buffer that the allocator reuses map after map instead of new arrays on the JavaScript heap.
+ * Buffers for whole maps' inputs of numbers, reused from one map to the next. A buffer freshly
+ * allocated is memory the process has to be given page by page, and the ArrayBuffers a map leaves
+ * behind are only freed when V8 next collects; one handed back when its map is done costs
+ * neither.
  */
-export function packAll(items: readonly unknown[], chunksize: number): Float64Array | undefined {
-  if (chunksize < PACK_MIN_LENGTH || items.length < PACK_MIN_LENGTH) return undefined;
-  const n = items.length;
-  for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
-  const packed = new Float64Array(n);
-  for (let i = 0; i < n; i++) packed[i] = items[i] as number;
-  return packed;
+export class InputBuffers {
+  readonly #kept: Float64Array[] = [];
+
+  /**
+   * The items of a whole map as numbers, when they are all numbers and the map's chunks are long
+   * enough to travel packed (the chunks are then views of it); otherwise undefined. A copy, as
+   * slices would be: changing the array afterwards changes nothing.
+   */
+  pack(items: readonly unknown[], chunksize: number): Float64Array | undefined {
+    const n = items.length;
+    if (chunksize < PACK_MIN_LENGTH || n < PACK_MIN_LENGTH) return undefined;
+    for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
+    const packed = this.#take(n);
+    for (let i = 0; i < n; i++) packed[i] = items[i] as number;
+    return packed;
+  }
+
+  /** `packed` (from `pack`) is not needed any more: no chunk of it will be sent again. */
+  giveBack(packed: Float64Array): void {
+    const whole = new Float64Array(packed.buffer);
+    if (whole.length > KEPT_INPUT_MAX || this.#kept.some((kept) => kept.buffer === packed.buffer)) return;
+    if (this.#kept.length >= KEPT_INPUTS) this.#kept.shift();
+    this.#kept.push(whole);
+  }
+
+  /** `n` numbers, from the smallest kept buffer that holds them, or a new one. */
+  #take(n: number): Float64Array {
+    let best = -1;
+    for (let i = 0; i < this.#kept.length; i++) {
+      const length = this.#kept[i]!.length;
+      if (length >= n && (best < 0 || length < this.#kept[best]!.length)) best = i;
+    }
+    if (best < 0) return new Float64Array(n);
+    const [buffer] = this.#kept.splice(best, 1);
+    return buffer!.subarray(0, n);
+  }
 }
 
 /**

@@ -20,7 +20,7 @@ import { describeExit, isCloneError, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo } from './executor.js';
 import { Job, JobState, payloadBytes } from './job.js';
-import { isPackedNumbers, NumberArena } from './numbers.js';
+import { InputBuffers, isPackedNumbers, NumberArena } from './numbers.js';
 import { Connection } from './shared-registry.js';
 import { Slot, SlotState } from './worker-slot.js';
 import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type FnDef, type WireThrown, type WorkerInit } from './wire.js';
@@ -98,6 +98,8 @@ export class Scheduler {
   #perItemMs = Number.NaN;
   /** Scratch space for chunks of numbers, reused by every message sent. */
   readonly #arena = new NumberArena();
+  /** Whole maps' inputs of numbers, reused from map to map (see MapRun). */
+  readonly inputBuffers = new InputBuffers();
   #dispatchQueued = false;
   /** The executor has been told to shut down: the pool is done. */
   #shutDown = false;

@@ -1,6 +1,6 @@
 /** Chunks of numbers as Float64Array bytes: what is packed, and that views stay right. */
 import { numberArray } from '../src/map-run.js';
-import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packAll, unpackNumbers } from '../src/numbers.js';
+import { InputBuffers, isPackedNumbers, NumberArena, PACK_MIN_LENGTH, unpackNumbers } from '../src/numbers.js';
 
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -71,10 +71,10 @@ describe('numberArray', () => {
   });
 });
 
-describe('packAll', () => {
+describe('InputBuffers', () => {
   test('copies a whole input of numbers, every one exactly', () => {
     const items = [-0, NaN, Infinity, -Infinity, 0.1, 2 ** 53 + 2, ...count(100)];
-    const packed = packAll(items, PACK_MIN_LENGTH);
+    const packed = new InputBuffers().pack(items, PACK_MIN_LENGTH);
     expect(packed).toBeInstanceOf(Float64Array);
     expect(Array.from(packed!)).toEqual(items);
     expect(Object.is(packed![0], -0)).toBe(true);
@@ -83,10 +83,26 @@ describe('packAll', () => {
   });
 
   test('leaves alone inputs with anything but numbers, short inputs, and short chunks', () => {
-    expect(packAll([...count(100), '1'], PACK_MIN_LENGTH)).toBeUndefined();
-    expect(packAll([...count(100), undefined], PACK_MIN_LENGTH)).toBeUndefined();
-    expect(packAll(count(PACK_MIN_LENGTH - 1), PACK_MIN_LENGTH)).toBeUndefined();
-    expect(packAll(count(1000), PACK_MIN_LENGTH - 1)).toBeUndefined();
+    const buffers = new InputBuffers();
+    expect(buffers.pack([...count(100), '1'], PACK_MIN_LENGTH)).toBeUndefined();
+    expect(buffers.pack([...count(100), undefined], PACK_MIN_LENGTH)).toBeUndefined();
+    expect(buffers.pack(count(PACK_MIN_LENGTH - 1), PACK_MIN_LENGTH)).toBeUndefined();
+    expect(buffers.pack(count(1000), PACK_MIN_LENGTH - 1)).toBeUndefined();
+  });
+
+  test('a buffer given back serves the next input that fits, and never two at once', () => {
+    const buffers = new InputBuffers();
+    const first = buffers.pack(count(1000), 100)!;
+    const second = buffers.pack(count(1000, 5), 100)!;
+    expect(second.buffer).not.toBe(first.buffer);
+    buffers.giveBack(first);
+    buffers.giveBack(first); // twice changes nothing
+    const third = buffers.pack(count(600, 7), 100)!;
+    expect(third.buffer).toBe(first.buffer);
+    expect(Array.from(third)).toEqual(count(600, 7));
+    expect(Array.from(second)).toEqual(count(1000, 5));
+    expect(buffers.pack(count(600, 9), 100)!.buffer).not.toBe(first.buffer);
+    buffers.giveBack(third);
+    expect(buffers.pack(count(2000), 100)!.buffer).not.toBe(first.buffer); // too small for it
   });
 });
-
