@@ -4,8 +4,10 @@
  * serializer writes and reads such an array an element at a time; the same numbers as a
  * Float64Array's bytes are one copy each way. Backends whose messages go through a serializer
  * that copies a view's own bytes (the child-process channel) ask for this; the chunk then travels
- * as a Float64Array, which its receiver reads in place (a worker) or turns back into an array
- * (the pool).
+ * as a Float64Array, which its receiver reads in place: a worker runs the task over it, a map
+ * copies it straight into the array it returns, an imap hands its numbers out one by one. A map
+ * packs its whole input at once (InputBuffers); other chunks are packed as they are sent
+ * (NumberArena).
  *
  * A Float64Array holds every JavaScript number exactly, -0 and NaN included, so nothing a task
  * can observe changes.
@@ -55,7 +57,7 @@ export class NumberArena {
   }
 }
 
-/** Inputs buffers kept for later maps: how many, and the longest, in numbers (8 MiB). */
+/** Input buffers kept for later maps: how many, and the longest, in numbers (8 MiB). */
 const KEPT_INPUTS = 4;
 const KEPT_INPUT_MAX = 1 << 20;
 
