@@ -11,6 +11,7 @@
  */
 import { abortError, onAbort } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
+import { isPackedNumbers, packedView } from './numbers.js';
 import type { Scheduler } from './scheduler.js';
 import type { FnEntry } from './task.js';
 import type { RunMode } from './wire.js';
@@ -21,8 +22,8 @@ const WINDOW_ITEMS = 1024;
 const WINDOW_CHUNKS_PER_WORKER = 4;
 
 /**
- * What one chunk came to: its results (an array, or packed numbers read in place: see
- * numbers.ts), and the error that stopped it, if any.
+ * What one chunk came to: its results (an array, or a Float64Array of the numbers that came
+ * packed: see numbers.ts), and the error that stopped it, if any.
  */
 interface Outcome {
   readonly values: ArrayLike<unknown>;
@@ -147,7 +148,9 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   }
 
   jobSucceeded(job: Job, value: unknown): void {
-    this.#arrive(job, { values: value as ArrayLike<unknown>, failed: false, error: undefined });
+    // Packed numbers are read from scratch space that the next chunk reuses: keep a copy.
+    const values = isPackedNumbers(value) ? packedView(value).slice() : (value as ArrayLike<unknown>);
+    this.#arrive(job, { values, failed: false, error: undefined });
   }
 
   jobFailed(job: Job, error: unknown, before: readonly unknown[] | undefined): void {

@@ -2,7 +2,7 @@
 import { AsyncResult, fulfil, reject } from './async-result.js';
 import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
-import { isPackedNumbers, unpackNumbers } from './numbers.js';
+import { isPackedNumbers, packedBytes, packedView, unpackNumbers } from './numbers.js';
 import type { Scheduler } from './scheduler.js';
 import type { FnEntry } from './task.js';
 import { RunMode } from './wire.js';
@@ -102,8 +102,8 @@ export class MapRun<R> implements JobOwner {
     const packed = mode === RunMode.Map && scheduler.packsNumbers ? scheduler.inputBuffers.pack(items, chunksize) : undefined;
     this.#packed = packed;
     for (let offset = 0; offset < items.length; offset += chunksize) {
-      const chunk = packed !== undefined ? packed.subarray(offset, offset + chunksize) : items.slice(offset, offset + chunksize);
-      const job = new Job(fn, mode, chunk, chunk.length, this, this.#jobs.length);
+      const chunk = packed !== undefined ? packedBytes(packed.subarray(offset, offset + chunksize)) : items.slice(offset, offset + chunksize);
+      const job = new Job(fn, mode, chunk, Math.min(chunksize, items.length - offset), this, this.#jobs.length);
       job.timeoutMs = timeoutMs;
       job.alone = timeoutMs !== Infinity || signal !== undefined;
       this.#jobs.push(job);
@@ -145,9 +145,10 @@ export class MapRun<R> implements JobOwner {
     if (this.#out !== undefined) {
       const out = this.#out;
       const offset = index * this.#chunksize;
-      for (let i = 0; i < chunk.length; i++) out[offset + i] = chunk[i];
+      const values = packed ? packedView(chunk as Uint8Array) : chunk;
+      for (let i = 0; i < values.length; i++) out[offset + i] = values[i];
     } else {
-      this.#parts[index] = (packed ? unpackNumbers(chunk) : chunk) as R[];
+      this.#parts[index] = (packed ? unpackNumbers(chunk as Uint8Array) : chunk) as R[];
     }
     if (--this.#left === 0) {
       this.#fn.mapReturnedNumbers = this.#allPacked;

@@ -4,10 +4,12 @@
  * serializer writes and reads such an array an element at a time; the same numbers as a
  * Float64Array's bytes are one copy each way. Backends whose messages go through a serializer
  * that copies a view's own bytes (the child-process channel) ask for this; the chunk then travels
- * as a Float64Array, which its receiver reads in place: a worker runs the task over it, a map
- * copies it straight into the array it returns, an imap hands its numbers out one by one. A map
- * packs its whole input at once (InputBuffers); other chunks are packed as they are sent
- * (NumberArena).
+ * as the bytes of a Float64Array, in a Uint8Array: Node's deserializer hands bytes over as a view
+ * of the message, where a Float64Array that does not sit on an 8-byte boundary (most of them) is
+ * first copied into memory of its own. The receiver reads them through `packedView`: a worker
+ * runs the task over them, a map copies them straight into the array it returns, an imap keeps a
+ * copy. A map packs its whole input at once (InputBuffers); other chunks are packed as they are
+ * sent (NumberArena).
  *
  * A Float64Array holds every JavaScript number exactly, -0 and NaN included, so nothing a task
  * can observe changes.
@@ -28,14 +30,14 @@ export class NumberArena {
   #buffer = new Float64Array(0);
   #used = 0;
 
-  /** `items` as a view of this arena when they are all numbers and there are enough of them. */
-  pack(items: ArrayLike<unknown>): Float64Array | undefined {
+  /** `items` packed in this arena when they are all numbers and there are enough of them. */
+  pack(items: ArrayLike<unknown>): Uint8Array | undefined {
     const n = items.length;
     if (n < PACK_MIN_LENGTH) return undefined;
     for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
     const view = this.#reserve(n);
     for (let i = 0; i < n; i++) view[i] = items[i] as number;
-    return view;
+    return packedBytes(view);
   }
 
   /** Room for `n` numbers. */
@@ -105,16 +107,43 @@ export class InputBuffers {
   }
 }
 
+/** A packed chunk as it travels: the bytes of `view`, in place. */
+export function packedBytes(view: Float64Array): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
 /**
  * Whether `value` is a packed chunk. Not `instanceof`: the channel's deserializer makes the view
  * in Node's own realm, which is not the caller's when mpool runs inside a `vm` context (jest).
+ * (A chunk's payload or results are otherwise always an array, so nothing else is taken for one.)
  */
-export function isPackedNumbers(value: unknown): value is Float64Array {
-  return ArrayBuffer.isView(value) && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Float64Array';
+export function isPackedNumbers(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Uint8Array';
+}
+
+/** Where unaligned packed chunks are read, reused from chunk to chunk up to this many numbers. */
+const READ_SCRATCH_MAX = 1 << 20;
+let readScratch = new Float64Array(0);
+
+/**
+ * The numbers of a packed chunk: a view of its bytes where they sit on an 8-byte boundary,
+ * otherwise a copy in scratch space that the next call writes over. Read it before then.
+ */
+export function packedView(bytes: Uint8Array): Float64Array {
+  const n = bytes.byteLength >>> 3;
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, n);
+  let into = readScratch;
+  if (into.length < n) {
+    into = new Float64Array(Math.max(n, 4096, 2 * into.length));
+    if (into.length <= READ_SCRATCH_MAX) readScratch = into;
+  }
+  new Uint8Array(into.buffer, 0, n * 8).set(bytes);
+  return into.subarray(0, n);
 }
 
 /** A packed chunk back as an array (packed, not holey, so that it travels on as fast). */
-export function unpackNumbers(view: Float64Array): number[] {
+export function unpackNumbers(bytes: Uint8Array): number[] {
+  const view = packedView(bytes);
   const out: number[] = [];
   for (let i = 0; i < view.length; i++) out.push(view[i]!);
   return out;

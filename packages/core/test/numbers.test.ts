@@ -1,6 +1,6 @@
-/** Chunks of numbers as Float64Array bytes: what is packed, and that views stay right. */
+/** Chunks of numbers as the bytes of a Float64Array: what is packed, and that views stay right. */
 import { numberArray } from '../src/map-run.js';
-import { InputBuffers, isPackedNumbers, NumberArena, PACK_MIN_LENGTH, unpackNumbers } from '../src/numbers.js';
+import { InputBuffers, isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedBytes, packedView, unpackNumbers } from '../src/numbers.js';
 
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -38,14 +38,43 @@ describe('NumberArena', () => {
     const a = arena.pack(huge)!;
     const b = arena.pack(count(100))!;
     expect(a.buffer).not.toBe(b.buffer);
-    expect(a[1 << 20]).toBe(1 << 20);
+    expect(packedView(a)[1 << 20]).toBe(1 << 20);
   });
 
-  test('isPackedNumbers accepts only a Float64Array', () => {
-    expect(isPackedNumbers(new Float64Array(2))).toBe(true);
-    expect(isPackedNumbers(new Float32Array(2))).toBe(false);
+  test('a packed chunk is a Uint8Array of the numbers\' bytes', () => {
+    const packed = new NumberArena().pack(count(100))!;
+    expect(isPackedNumbers(packed)).toBe(true);
+    expect(packed.byteLength).toBe(800);
+    expect(isPackedNumbers(new Float64Array(2))).toBe(false);
     expect(isPackedNumbers([1, 2])).toBe(false);
     expect(isPackedNumbers(undefined)).toBe(false);
+  });
+});
+
+describe('packedView', () => {
+  const numbers = [-0, NaN, Infinity, -Infinity, 0.1, -1.5, 2 ** 53 + 2, ...count(100)];
+  const same = (view: Float64Array): void => {
+    expect(view).toHaveLength(numbers.length);
+    numbers.forEach((x, i) => expect(Object.is(view[i], x)).toBe(true));
+  };
+
+  test('reads bytes on an 8-byte boundary in place', () => {
+    const bytes = packedBytes(Float64Array.from(numbers));
+    const view = packedView(bytes);
+    same(view);
+    expect(view.buffer).toBe(bytes.buffer);
+  });
+
+  test('reads bytes off the boundary, as a message holds them, exactly', () => {
+    const message = new Uint8Array(numbers.length * 8 + 3);
+    message.set(packedBytes(Float64Array.from(numbers)), 3);
+    const bytes = message.subarray(3);
+    same(packedView(bytes));
+    expect(unpackNumbers(bytes)).toEqual(numbers);
+    const big = count(5000).map((i) => i / 3);
+    const bigMessage = new Uint8Array(big.length * 8 + 5);
+    bigMessage.set(packedBytes(Float64Array.from(big)), 5);
+    expect(Array.from(packedView(bigMessage.subarray(5)))).toEqual(big);
   });
 });
 

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeThrown } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
-import { isPackedNumbers, NumberArena } from '../numbers.js';
+import { isPackedNumbers, NumberArena, packedView } from '../numbers.js';
 import { RemoteHub } from './remote-hub.js';
 
 /** A result waits at most this long for companions before it is sent. */
@@ -92,7 +92,9 @@ function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: numb
 /** Runs one task; returns its value, or a promise of it when the function is async. */
 function runTask(fn: Callable, mode: RunMode, payload: unknown): unknown {
   if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
-  const items = payload as ArrayLike<unknown>;
+  // Packed numbers are read in place, or from scratch space the next packed chunk reuses: the
+  // tasks of one chunk are done before the next chunk's start.
+  const items = (isPackedNumbers(payload) ? packedView(payload) : payload) as ArrayLike<unknown>;
   // Filled by push, never preallocated: a holey array would cross to the pool as a sparse one,
   // key by key, which V8's serializer writes and reads several times slower than a packed array.
   const results: unknown[] = [];
