@@ -145,6 +145,20 @@ test('the quick run leaves the full results in benchmarks/results alone', () => 
   expect(latestTimes()).toEqual(before);
 });
 
+test('the after-burst benchmark maps on mpool spawn and Python after a burst and once settled, with page faults', async () => {
+  const out = join(outDir, 'after-burst.json');
+  await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'after-burst.mjs'), '--quick', '--out', out], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  type Phase = { mapMs: Sampled; faultsPerMap: Sampled };
+  const burst = JSON.parse(readFileSync(out, 'utf8')) as { systems: Record<string, { afterBurst: Phase; settled: Phase }>; python: unknown };
+  expect(Object.keys(burst.systems)).toEqual(['mpool spawn', ...(burst.python === null ? [] : ['Python multiprocessing.Pool'])]);
+  for (const system of Object.values(burst.systems)) {
+    for (const phase of [system.afterBurst, system.settled]) {
+      expect(isMeasurement(phase.mapMs.median)).toBe(true);
+      expect(Number.isFinite(phase.faultsPerMap.median) && phase.faultsPerMap.median >= 0).toBe(true);
+    }
+  }
+}, QUICK_RUN_LIMIT_MS);
+
 test('the IPC floor benchmark maps through a hand-written child_process pool, mpool and Python, and reports both rates', async () => {
   const out = join(outDir, 'ipc-floor.json');
   await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'ipc-floor.mjs'), '--quick', '--out', out], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });

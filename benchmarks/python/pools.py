@@ -23,6 +23,9 @@ startup   {workers}: a new pool, one task, its result; milliseconds. The pool is
           after the clock stops.
 imap      {items, chunksize, sampleEvery, unordered, workers}: imap (or imap_unordered) of `inc`
           over range(items); the parent's resident memory is sampled every `sampleEvery` results.
+burst     {tasks, chunksize, workers, burst, rounds, maps, idleMs, settle}: for after-burst.mjs,
+          maps after `burst` runs of `tasks` tasks one by one, then once settled; the median map
+          time and this process's minor page faults per map, for each phase.
 """
 
 import array
@@ -31,6 +34,7 @@ import json
 import multiprocessing
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -274,7 +278,43 @@ class MapOnly(Tiny):
         return {"cold": cold, "warm": warm[len(warm) // 2]}
 
 
-BENCHMARKS = {"tiny": Tiny, "map": MapOnly, "pi": Pi, "payloads": Payloads, "startup": Startup, "imap": Imap}
+class Burst(Tiny):
+    """after-burst.mjs: maps right after a burst of tasks one by one, then once settled."""
+
+    def __init__(self, system, config):
+        super().__init__(system, config)
+        self.config = config
+
+    def phase(self):
+        import resource
+
+        config = self.config
+        times = []
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(config["rounds"]):
+            time.sleep(config["idleMs"] / 1000)
+            for _ in range(config["maps"]):
+                started = time.perf_counter()
+                results = list(self.pool.map(inc, self.inputs, chunksize=self.chunksize))
+                times.append((time.perf_counter() - started) * 1000)
+                if results != self.expected:
+                    raise AssertionError(f"{self.system}: a result differs from its input plus one")
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        return {"mapMs": statistics.median(times), "faultsPerMap": faults / len(times)}
+
+    def run(self, kind=None):
+        submit_all(self.system, self.pool, inc, [(x,) for x in self.inputs[:2000]])
+        for _ in range(WARMUP_MAPS):
+            list(self.pool.map(inc, self.inputs, chunksize=self.chunksize))
+        for _ in range(self.config["burst"]):
+            submit_all(self.system, self.pool, inc, [(x,) for x in self.inputs])
+        after_burst = self.phase()
+        for _ in range(self.config["settle"]):
+            list(self.pool.map(inc, self.inputs, chunksize=self.chunksize))
+        return {"afterBurst": after_burst, "settled": self.phase()}
+
+
+BENCHMARKS = {"tiny": Tiny, "map": MapOnly, "burst": Burst, "pi": Pi, "payloads": Payloads, "startup": Startup, "imap": Imap}
 
 
 def main():
