@@ -71,8 +71,9 @@ export class MapRun<R> implements JobOwner {
   /** Each chunk's results, by chunk index, joined into one array when the last arrives. */
   #parts: R[][] = [];
   /**
-   * The whole result, when the first chunk to arrive came as packed numbers (see numbers.ts): it
-   * and every chunk after it are copied straight in, with no array per chunk and no join.
+   * The whole result, made before any chunk is back when the function's last map returned
+   * numbers, or when the first chunk to come back is packed numbers (see numbers.ts): every chunk
+   * is then copied straight in, with no array per chunk and no join.
    */
   #out: unknown[] | undefined;
   /** The input, when the map packed it (its chunks are views of it); given back when all are done. */
@@ -134,7 +135,7 @@ export class MapRun<R> implements JobOwner {
     this.#stopListening?.();
   }
 
-  /** `value` is the chunk's results: an array, or its numbers packed in a Float64Array. */
+  /** `value` is the chunk's results: an array, or its numbers packed as bytes (see numbers.ts). */
   jobSucceeded(job: Job, value: unknown): void {
     if (this.#settled) return;
     const index = job.ref as number;

@@ -93,7 +93,7 @@ function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: numb
 function runTask(fn: Callable, mode: RunMode, payload: unknown): unknown {
   if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
   // Packed numbers are read in place, or from scratch space the next packed chunk reuses: the
-  // tasks of one chunk are done before the next chunk's start.
+  // tasks of one chunk are done before the next chunk starts.
   const items = (isPackedNumbers(payload) ? packedView(payload) : payload) as ArrayLike<unknown>;
   // Filled by push, never preallocated: a holey array would cross to the pool as a sparse one,
   // key by key, which V8's serializer writes and reads several times slower than a packed array.
