@@ -59,9 +59,13 @@ export class NumberArena {
   }
 }
 
-/** Input buffers kept for later maps: how many, and the longest, in numbers (8 MiB). */
-const KEPT_INPUTS = 4;
-const KEPT_INPUT_MAX = 1 << 20;
+/**
+ * Input buffers kept for later maps: how many, and the longest, in numbers (2 MiB), so that an
+ * idle pool holds at most 4 MiB of them. A longer map allocates its own: next to the work of a
+ * map that long, the fresh memory costs little.
+ */
+const KEPT_INPUTS = 2;
+const KEPT_INPUT_MAX = 1 << 18;
 
 /**
  * Buffers for whole maps' inputs of numbers, reused from one map to the next. A buffer freshly
@@ -121,8 +125,8 @@ export function isPackedNumbers(value: unknown): value is Uint8Array {
   return ArrayBuffer.isView(value) && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Uint8Array';
 }
 
-/** Where unaligned packed chunks are read, reused from chunk to chunk up to this many numbers. */
-const READ_SCRATCH_MAX = 1 << 20;
+/** Where unaligned packed chunks are read, reused from chunk to chunk up to this many numbers (2 MiB). */
+const READ_SCRATCH_MAX = 1 << 18;
 let readScratch = new Float64Array(0);
 
 /**

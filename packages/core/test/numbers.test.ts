@@ -134,4 +134,15 @@ describe('InputBuffers', () => {
     buffers.giveBack(third);
     expect(buffers.pack(count(2000), 100)!.buffer).not.toBe(first.buffer); // too small for it
   });
+
+  test('keeps no buffer longer than 2 MiB, and no more than two', () => {
+    const buffers = new InputBuffers();
+    const long = buffers.pack(count((1 << 18) + 1), 100)!;
+    buffers.giveBack(long);
+    expect(buffers.pack(count((1 << 18) + 1), 100)!.buffer).not.toBe(long.buffer);
+    const [a, b, c] = [1, 2, 3].map(() => buffers.pack(count(100), 100)!);
+    for (const packed of [a, b, c]) buffers.giveBack(packed!);
+    const again = [1, 2, 3].map(() => buffers.pack(count(100), 100)!.buffer);
+    expect(again.filter((buffer) => [a!.buffer, b!.buffer, c!.buffer].includes(buffer))).toHaveLength(2);
+  });
 });
