@@ -9,7 +9,7 @@ import type { WorkerInit } from './wire.js';
 export interface WorkerLimits {
   /** The main heap's limit. */
   readonly maxOldGenerationSizeMb?: number;
-  /** The young generation's limit. */
+  /** The young generation's limit (for a process: three semi-spaces, which may grow to a third each). */
   readonly maxYoungGenerationSizeMb?: number;
   /** The code range (threads only). */
   readonly codeRangeSizeMb?: number;

@@ -45,7 +45,10 @@ export interface PoolOptions {
   /**
    * Memory limits of each worker. A worker that exceeds them fails its task with
    * `WorkerCrashedError` and is replaced. Threads honour them all; processes honour
-   * `maxOldGenerationSizeMb` and `maxYoungGenerationSizeMb`.
+   * `maxOldGenerationSizeMb` and `maxYoungGenerationSizeMb`. Worker processes keep their young
+   * generation at one size (semi-spaces of 4 MiB) unless `maxYoungGenerationSizeMb` is given:
+   * then its semi-spaces (a third of it each) start at 4 MiB, or less when it says less, and may
+   * grow to that.
    */
   resourceLimits?: WorkerLimits;
 }
