@@ -18,6 +18,13 @@
 /** Shorter arrays travel as they are: the bytes' own overhead would outweigh the saving. */
 export const PACK_MIN_LENGTH = 64;
 
+/** Whether `items` travel packed: all numbers, and enough of them. */
+function packable(items: ArrayLike<unknown>): boolean {
+  if (items.length < PACK_MIN_LENGTH) return false;
+  for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return false;
+  return true;
+}
+
 /** Scratch space kept between messages, in numbers (8 MiB); a bigger chunk gets its own. */
 const ARENA_MAX_KEEP = 1 << 20;
 
@@ -32,11 +39,9 @@ export class NumberArena {
 
   /** `items` packed in this arena when they are all numbers and there are enough of them. */
   pack(items: ArrayLike<unknown>): Uint8Array | undefined {
-    const n = items.length;
-    if (n < PACK_MIN_LENGTH) return undefined;
-    for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
-    const view = this.#reserve(n);
-    for (let i = 0; i < n; i++) view[i] = items[i] as number;
+    if (!packable(items)) return undefined;
+    const view = this.#reserve(items.length);
+    for (let i = 0; i < items.length; i++) view[i] = items[i] as number;
     return packedBytes(view);
   }
 
@@ -82,11 +87,9 @@ export class InputBuffers {
    * slices would be: changing the array afterwards changes nothing.
    */
   pack(items: readonly unknown[], chunksize: number): Float64Array | undefined {
-    const n = items.length;
-    if (chunksize < PACK_MIN_LENGTH || n < PACK_MIN_LENGTH) return undefined;
-    for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return undefined;
-    const packed = this.#take(n);
-    for (let i = 0; i < n; i++) packed[i] = items[i] as number;
+    if (chunksize < PACK_MIN_LENGTH || !packable(items)) return undefined;
+    const packed = this.#take(items.length);
+    for (let i = 0; i < items.length; i++) packed[i] = items[i] as number;
     return packed;
   }
 
