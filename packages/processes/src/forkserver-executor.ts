@@ -13,7 +13,7 @@ export interface ForkserverExecutorOptions {
 
 export class ForkserverExecutor implements Executor {
   readonly kind = 'process';
-  /** The IPC channel's serializer copies a Float64Array view's own bytes: chunks of numbers go as bytes. */
+  /** The IPC channel's serializer copies a typed array view's own bytes: chunks of numbers go as bytes. */
   readonly packsNumbers = true;
   readonly #boot: ProcessExecutor;
   #spare: BootedChild | undefined;
