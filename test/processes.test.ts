@@ -3,7 +3,8 @@
  * their parent, stderr passed through; and the 'auto' context moving from threads to processes.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { task, WorkerCrashedError, type ContextName } from 'mpool';
 import { fileWritten, useGates, usePools } from './conformance/helpers';
@@ -101,12 +102,17 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     await Promise.all(pids.map(gone));
   });
 
-  test("no worker process outlives its parent when the parent's code throws, and their stderr reaches the parent's", async () => {
+  test("no worker process outlives its parent when the parent's code throws, their stderr reaches the parent's, and their sockets are cleaned up", async () => {
+    // The workers' sockets live in a directory the parent makes in the temporary folder.
+    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
     const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      execFile(process.execPath, [join(FIXTURES, 'parent-throws.cjs'), context], (error, out, err) => {
+      execFile(process.execPath, [join(FIXTURES, 'parent-throws.cjs'), context], { env: { ...process.env, TMPDIR: temp } }, (error, out, err) => {
         resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
       });
     });
+    const left = readdirSync(temp);
+    rmSync(temp, { recursive: true, force: true });
+    expect(left).toEqual([]);
     expect(code).not.toBe(0);
     expect(stderr).toContain('the parent program fails');
     expect(stderr).toContain('from-worker-a');

@@ -37,8 +37,12 @@ export interface WorkerEvents {
 export interface WorkerHandle {
   /** A number that names the worker for people: thread id or process id. */
   readonly id: number;
-  /** Sends a protocol message; throws, sending nothing, when the message cannot be copied. */
-  send(message: unknown[]): void;
+  /**
+   * Sends a protocol message; throws, sending nothing, when the message cannot be copied. Returns
+   * `false` when the backend has not written it out yet and still reads the packed chunks in it
+   * (see numbers.ts): their memory must not be written over until then.
+   */
+  send(message: unknown[]): boolean | void;
   /** Stops the worker now, mid-task if need be. Resolves once it is gone. */
   terminate(): Promise<void>;
   /** Lets the worker keep the parent process alive (it has work), or not (it is idle). */
@@ -51,9 +55,9 @@ export interface Executor {
   /** The kind of worker, for messages: `'thread'`, `'process'`. */
   readonly kind: string;
   /**
-   * Map chunks of numbers travel as Float64Array bytes (see numbers.ts): for a channel whose
-   * serializer copies only a view's own bytes, as the child-process channel's does. Not for
-   * structured clone to a thread, which would copy a view's whole buffer.
+   * Map chunks of numbers travel as Float64Array bytes (see numbers.ts): for a channel that
+   * writes a view's own bytes, as the child-process channel does. Not for structured clone to a
+   * thread, which would copy a view's whole buffer.
    */
   readonly packsNumbers?: boolean;
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
@@ -68,7 +72,8 @@ export interface Executor {
 export interface WorkerChannel {
   /** Chunk results of numbers travel as Float64Array bytes (as `Executor.packsNumbers`). */
   readonly packsNumbers?: boolean;
-  post(message: unknown[]): void;
+  /** As `WorkerHandle.send`: `false` when the message's packed chunks are still being read. */
+  post(message: unknown[]): boolean | void;
   onMessage(handler: (message: unknown) => void): void;
   /** Stops listening, so that the worker ends once its event loop is empty. */
   close(): void;

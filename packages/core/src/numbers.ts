@@ -1,15 +1,15 @@
 /**
  * Chunks of numbers as bytes. A map over numbers (the commonest map there is) sends arrays of
- * numbers one way and gets arrays of numbers back. Through a process's IPC channel, V8's
- * serializer writes and reads such an array an element at a time; the same numbers as a
- * Float64Array's bytes are one copy each way. Backends whose messages go through a serializer
- * that copies a view's own bytes (the child-process channel) ask for this; the chunk then travels
- * as the bytes of a Float64Array, in a Uint8Array: Node's deserializer hands bytes over as a view
- * of the message, where a Float64Array that does not sit on an 8-byte boundary (most of them) is
- * first copied into memory of its own. The receiver reads them through `packedView`: a worker
- * runs the task over them, a map copies them straight into the array it returns, an imap keeps a
- * copy. A map packs its whole input at once (InputBuffers); other chunks are packed as they are
- * sent (NumberArena).
+ * numbers one way and gets arrays of numbers back. Through a serializer (V8's, which a process
+ * worker's channel uses), such an array is written and read an element at a time; the same
+ * numbers as a Float64Array's bytes are one copy each way. Backends whose messages go through a
+ * serializer ask for this (`Executor.packsNumbers`); the chunk then travels as the bytes of a
+ * Float64Array, in a Uint8Array made by `packedBytes`, which the process channel writes as they
+ * are, beside the message, and hands over as a view of what it read (a Float64Array that does not
+ * sit on an 8-byte boundary could not be such a view). The receiver reads them through
+ * `packedView`: a worker runs the task over them, a map copies them straight into the array it
+ * returns, an imap keeps a copy. A map packs its whole input at once (InputBuffers); other chunks
+ * are packed as they are sent (NumberArena).
  *
  * A Float64Array holds every JavaScript number exactly, -0 and NaN included, so nothing a task
  * can observe changes.
@@ -60,6 +60,15 @@ export class NumberArena {
 
   /** The message that used the packed views has been sent: the space may be written again. */
   reset(): void {
+    this.#used = 0;
+  }
+
+  /**
+   * The message was handed over but not yet written out: its backend still reads the packed
+   * views. Leave them alone; the next message packs into new space.
+   */
+  abandon(): void {
+    this.#buffer = new Float64Array(0);
     this.#used = 0;
   }
 }
@@ -114,9 +123,24 @@ export class InputBuffers {
   }
 }
 
+/** Every packed chunk made on this side, until it is dropped: see `isOutgoingPacked`. */
+const outgoing = new WeakSet<Uint8Array>();
+
 /** A packed chunk as it travels: the bytes of `view`, in place. */
 export function packedBytes(view: Float64Array): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  outgoing.add(bytes);
+  return bytes;
+}
+
+/**
+ * Whether `value` is a packed chunk that this side made (by `packedBytes`), as opposed to a
+ * Uint8Array of a user's: a transport may send such bytes as they are, beside the message, and
+ * hand them to the receiver as a view that is valid only while the receiver handles that message
+ * (the receiver reads packed chunks at once, or copies them; see `packedView`).
+ */
+export function isOutgoingPacked(value: ArrayBufferView): boolean {
+  return outgoing.has(value as Uint8Array);
 }
 
 /**

@@ -351,12 +351,18 @@ export class Scheduler {
     }
   }
 
-  /** Sends a message; the scratch space of its packed chunks is free again, sent or not. */
+  /**
+   * Sends a message; the scratch space of its packed chunks is free again once it is written out
+   * (or was never sent). One the backend still has to write keeps that space: the next message
+   * packs into new.
+   */
   #post(slot: Slot, message: unknown[]): void {
+    let written: boolean | void = true;
     try {
-      slot.handle.send(message);
+      written = slot.handle.send(message);
     } finally {
-      this.#arena.reset();
+      if (written === false) this.#arena.abandon();
+      else this.#arena.reset();
     }
   }
 

@@ -3,7 +3,7 @@
  * never travels: a handle does (`{ __mpoolShared: id, kind }`, plain data that any backend
  * copies), and the worker's run loop turns each handle in a task's arguments into a comlink proxy
  * whose calls travel as `[RPC, id, data]` frames on the worker's own channel, beside the tasks, so
- * the same code works over a thread's port and a process's IPC channel.
+ * the same code works over a thread's port and a process's socket.
  *
  *   worker: proxy.m(x) ─[RPC id {APPLY m x}]─▶ pool: Connection ─▶ expose(view of object id)
  *   worker: ◀─[RPC id {result}]─────────────────────────────────────────┘

@@ -5,6 +5,16 @@ import { InputBuffers, isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedByte
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
 describe('NumberArena', () => {
+  test('abandon() leaves the views packed so far as they are: the next message packs into new space', () => {
+    const arena = new NumberArena();
+    const first = arena.pack(count(100))!;
+    arena.abandon();
+    const second = arena.pack(count(100, 500))!;
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(unpackNumbers(first)).toEqual(count(100));
+    expect(unpackNumbers(second)).toEqual(count(100, 500));
+  });
+
   test('packs an array of numbers long enough, exactly', () => {
     const arena = new NumberArena();
     const items = [-0, NaN, Infinity, 0.1, ...count(PACK_MIN_LENGTH)];

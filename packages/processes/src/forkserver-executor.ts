@@ -13,7 +13,7 @@ export interface ForkserverExecutorOptions {
 
 export class ForkserverExecutor implements Executor {
   readonly kind = 'process';
-  /** The IPC channel's serializer copies a typed array view's own bytes: chunks of numbers go as bytes. */
+  /** The channel sends packed chunks of numbers as they are, beside each message (frames.ts). */
   readonly packsNumbers = true;
   readonly #boot: ProcessExecutor;
   #spare: BootedChild | undefined;
@@ -57,8 +57,7 @@ export class ForkserverExecutor implements Executor {
     if (this.#closed || this.#spare !== undefined) return;
     const spare = this.#boot.boot();
     // A waiting spare must not keep the program alive.
-    spare.child.unref();
-    spare.child.channel?.unref();
+    spare.setRef(false);
     this.#spare = spare;
   }
 }

@@ -4,3 +4,5 @@
  */
 export { runWorker } from './run-loop.js';
 export { encodeThrown } from '../error-codec.js';
+/** For a backend's transport: packed chunks of numbers (see numbers.ts). */
+export { isOutgoingPacked, packedBytes } from '../numbers.js';

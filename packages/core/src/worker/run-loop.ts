@@ -144,25 +144,33 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
     batch[1] = busyMs;
     outbox = [MessageKind.Results, 0];
     busyMs = 0;
+    let written: boolean | void = true;
     try {
-      channel.post(batch);
+      written = channel.post(batch);
     } catch {
-      postOneByOne(batch);
+      written = postOneByOne(batch);
     } finally {
-      arena?.reset();
+      // Packed results still waiting to be written keep their space; the next batch takes new.
+      if (written === false) arena?.abandon();
+      else arena?.reset();
     }
   };
 
-  /** A batch failed to copy: send its results one by one, replacing the ones that cannot go. */
-  const postOneByOne = (batch: unknown[]): void => {
+  /**
+   * A batch failed to copy: send its results one by one, replacing the ones that cannot go.
+   * Returns false when some of them are not written out yet (as `WorkerChannel.post`).
+   */
+  const postOneByOne = (batch: unknown[]): boolean => {
+    let written = true;
     for (let i = 2; i < batch.length; i += 2) {
       try {
-        channel.post([MessageKind.Results, 0, batch[i], batch[i + 1]]);
+        written = channel.post([MessageKind.Results, 0, batch[i], batch[i + 1]]) !== false && written;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        channel.post([MessageKind.Results, 0, ResultStatus.Uncloneable, reason]);
+        written = channel.post([MessageKind.Results, 0, ResultStatus.Uncloneable, reason]) !== false && written;
       }
     }
+    return written;
   };
 
   const nextTask = (): boolean => {
