@@ -2,6 +2,7 @@
  * What every benchmark here shares: reading the command line, interleaving rounds, medians, the
  * machine description and the printed table of recycling.mjs and manager.mjs.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** The median of a list of numbers (the mean of the middle two for an even count). */
@@ -85,7 +86,10 @@ export async function runInterleaved(systems, { rounds, warmupRuns, measure, war
       for (const system of systems) await warmup(system);
     }
     for (let round = 0; round < rounds; round++) {
-      for (const system of rotate(systems, round)) samples.get(system.name).push(await measure(system));
+      for (const system of rotate(systems, round)) {
+        await waitForQuiet();
+        samples.get(system.name).push(await measure(system));
+      }
       process.stderr.write(`${label}round ${round + 1}/${rounds} done\n`);
     }
   } finally {
@@ -112,7 +116,10 @@ export async function runPhases(systems, { phases, rounds, warmupRuns, measure, 
     }
     for (const phase of phases) {
       for (let round = 0; round < roundsOf(phase); round++) {
-        for (const system of rotate(systems, round)) samples.get(system.name)[phase].push(await measure(system, phase));
+        for (const system of rotate(systems, round)) {
+          await waitForQuiet();
+          samples.get(system.name)[phase].push(await measure(system, phase));
+        }
         process.stderr.write(`${label}${phase} round ${round + 1}/${roundsOf(phase)} done\n`);
       }
     }
@@ -120,6 +127,44 @@ export async function runPhases(systems, { phases, rounds, warmupRuns, measure, 
     await Promise.allSettled(systems.map(async (s) => s.stop()));
   }
   return samples;
+}
+
+/** Busy and total time of all CPUs so far, in clock ticks (/proc/stat), or null where there is none. */
+function cpuTicks() {
+  let line;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  } catch {
+    return null;
+  }
+  const [, ...fields] = line.trim().split(/\s+/);
+  const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields.map(Number);
+  return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
+/** Quiet: at most this share of all CPUs busy over one window. */
+const QUIET_SHARE = 0.1;
+const QUIET_WINDOW_MS = 100;
+/** Give up waiting after this long, and measure anyway (the report's load average tells). */
+const QUIET_GIVE_UP_MS = 3_000;
+
+/**
+ * Waits until the machine is quiet: what the system measured before is still doing after its
+ * measurement (its workers' garbage collection, a pool tidying up) must not land on the next
+ * system's clock. Resolves to the milliseconds waited.
+ */
+export async function waitForQuiet() {
+  const started = performance.now();
+  let before = cpuTicks();
+  if (before === null) return 0;
+  while (performance.now() - started < QUIET_GIVE_UP_MS) {
+    await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS));
+    const after = cpuTicks();
+    const total = after.total - before.total;
+    if (total > 0 && (after.busy - before.busy) / total <= QUIET_SHARE) break;
+    before = after;
+  }
+  return performance.now() - started;
 }
 
 /** Runs `call`, checks it gave every one of `inputs` plus one, and returns tasks per second. */
