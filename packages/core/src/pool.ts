@@ -15,7 +15,7 @@ import {
   type ChunksizeOption,
   type MapAsyncOptions,
 } from './call-options.js';
-import { PoolStateError } from './errors.js';
+import { DataCloneError, PoolStateError } from './errors.js';
 import type { Executor, WorkerLimits } from './executor.js';
 import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
@@ -122,6 +122,13 @@ export class Pool {
     }
     const initargs = opts.initargs ?? [];
     checkArray(initargs, 'initargs');
+    // Every worker is sent them: one that cannot be copied is the caller's mistake, said here
+    // alike on every context, rather than as workers that never start.
+    try {
+      structuredClone(initargs);
+    } catch (error) {
+      throw new DataCloneError(`initargs could not be copied to the workers: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     const initializer = opts.initializer === undefined || opts.initializer === null ? undefined : this.#functions.lookup(opts.initializer).spec;
     this.#size = size;
     this.#timeoutMs = checkTaskTimeout(opts.timeout, 'timeout');
