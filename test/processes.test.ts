@@ -121,6 +121,32 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     expect(pids).toHaveLength(2);
     await Promise.all(pids.map(gone));
   });
+
+  test('workers that cannot be started, for want of a directory for their sockets, fail the work with InitializerError, and nothing throws', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      // A pool that hangs instead of failing is killed, and fails the test.
+      execFile(process.execPath, [join(FIXTURES, 'no-socket-dir.cjs'), context], { env: { ...process.env, TMPDIR: temp }, timeout: 20_000 }, (error, out, err) => {
+        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
+      });
+    });
+    rmSync(temp, { recursive: true, force: true });
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    const outcomes = JSON.parse(stdout.trim()) as unknown[];
+    expect(outcomes[0]).toBe(1);
+    expect(outcomes[outcomes.length - 1]).toMatch(/^InitializerError: .*none could be made.*Set TMPDIR/);
+  });
+
+  test("a worker whose socket the pool cannot reach is given up on, not waited for: the work fails with InitializerError", async () => {
+    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      // A pool that hangs instead of failing is killed, and fails the test.
+      execFile(process.execPath, [join(FIXTURES, 'socket-fails.cjs'), context], { timeout: 20_000 }, (error, out, err) => {
+        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
+      });
+    });
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout.trim())).toMatch(/^InitializerError: .*socket closed: connect ENOENT/);
+  });
 });
 
 describe("the 'auto' context", () => {

@@ -37,19 +37,14 @@ export class ForkserverExecutor implements Executor {
     this.#closed = true;
     const spare = this.#spare;
     this.#spare = undefined;
-    if (spare === undefined || spare.child.exitCode !== null || spare.child.signalCode !== null) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      spare.child.once('exit', () => resolve());
-      spare.child.ref(); // whoever awaits the pool's end waits for this too
-      spare.child.kill('SIGKILL');
-    });
+    return spare === undefined ? Promise.resolve() : spare.kill();
   }
 
   #takeSpare(): BootedChild | undefined {
     const spare = this.#spare;
     this.#spare = undefined;
     // A spare that died while waiting is no use; boot a fresh one instead.
-    if (spare === undefined || spare.child.exitCode !== null || spare.child.signalCode !== null) return undefined;
+    if (spare === undefined || spare.exited) return undefined;
     return spare;
   }
 

@@ -12,7 +12,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,25 +68,68 @@ function killAllOnExit(): void {
 function nextSocketPath(): string {
   socketCount++;
   if (process.platform === 'win32') return `\\\\.\\pipe\\mpool-${process.pid}-${socketCount}-${randomBytes(6).toString('hex')}`;
-  // mkdtemp makes the directory readable by this user only. A socket's path is limited to about
-  // 100 bytes: where the system's temporary folder has a long name, /tmp serves.
-  if (socketDir === undefined) {
-    socketDir = mkdtempSync(join(tmpdir(), 'mpool-'));
-    if (socketDir.length > 80) {
-      rmSync(socketDir, { recursive: true, force: true });
-      socketDir = mkdtempSync('/tmp/mpool-');
+  // Made again if something (a cleaner of the temporary folder) removed it since.
+  if (socketDir === undefined || !existsSync(socketDir)) socketDir = makeSocketDir();
+  return join(socketDir, `${socketCount}.sock`);
+}
+
+/**
+ * A directory for sockets that only this user may enter (mkdtemp's mode), in the system's
+ * temporary folder, or in /tmp where that cannot be used or its name is too long (a socket's
+ * path is limited to about 100 bytes).
+ */
+function makeSocketDir(): string {
+  const tried: string[] = [];
+  for (const parent of new Set([tmpdir(), '/tmp'])) {
+    try {
+      const dir = mkdtempSync(join(parent, 'mpool-'));
+      if (dir.length <= 80) return dir;
+      rmSync(dir, { recursive: true, force: true });
+      tried.push(`${parent}: its name is too long for a socket's path`);
+    } catch (error) {
+      tried.push(`${parent}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  return join(socketDir, `${socketCount}.sock`);
+  throw new Error(
+    `mpool: process workers need a directory for their sockets, and none could be made (${tried.join('; ')}). Set TMPDIR to a directory this user can write to.`,
+  );
 }
 
 /** A child booted and waiting for its init message: a worker before it is given to a pool. */
 export interface BootedChild {
-  readonly child: ChildProcess;
+  /** Whether the child has exited, is on its way out, or never started: no use as a worker. */
+  readonly exited: boolean;
   /** Hands the child its init data and its listeners; it becomes a pool's worker. */
   attach(init: WorkerInit, events: WorkerEvents): WorkerHandle;
   /** Lets the waiting child keep the parent alive, or not (a spare must not). */
   setRef(on: boolean): void;
+  /** Kills the child at once; resolves once it is gone, keeping the parent alive until then. */
+  kill(): Promise<void>;
+}
+
+/**
+ * A child that could not be started: as a worker, it exits at once with the reason, so that the
+ * pool counts it as a worker that failed to start (and gives up after a few in a row) instead of
+ * the caller getting an exception from wherever the pool happened to replace a worker.
+ */
+function failedBoot(error: unknown): BootedChild {
+  return {
+    exited: true,
+    setRef: () => undefined,
+    kill: () => Promise.resolve(),
+    attach: (_init, events) => {
+      queueMicrotask(() => events.exit({ code: null, signal: null, error }));
+      return {
+        id: -1,
+        send: () => {
+          throw new Error('the worker process never started');
+        },
+        terminate: () => Promise.resolve(),
+        ref: () => undefined,
+        unref: () => undefined,
+      };
+    },
+  };
 }
 
 export class ProcessExecutor implements Executor {
@@ -106,13 +149,19 @@ export class ProcessExecutor implements Executor {
   /** Starts a child process that waits for its init message. */
   boot(): BootedChild {
     killAllOnExit();
-    const path = nextSocketPath();
-    const inherited = this.#options.start === 'fork' ? process.execArgv : [];
-    const child = fork(CHILD_ENTRY, [path], {
-      execArgv: [...inherited, ...(this.#options.execArgv ?? [])],
-      serialization: 'advanced',
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    });
+    let path: string;
+    let child: ChildProcess;
+    try {
+      path = nextSocketPath();
+      const inherited = this.#options.start === 'fork' ? process.execArgv : [];
+      child = fork(CHILD_ENTRY, [path], {
+        execArgv: [...inherited, ...(this.#options.execArgv ?? [])],
+        serialization: 'advanced',
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      });
+    } catch (error) {
+      return failedBoot(error);
+    }
     living.add(child);
     let events: WorkerEvents | undefined;
     /** How the child ended, once it has and its socket is read to the end. */
@@ -161,10 +210,23 @@ export class ProcessExecutor implements Executor {
       });
       // Errors end the socket (a child that died resets it): its 'close' follows, and the
       // child's exit says what happened.
-      connection.on('error', () => undefined);
+      let lastError: unknown;
+      let peerEnded = false;
+      connection.on('error', (error) => {
+        lastError = error;
+      });
+      connection.on('end', () => {
+        peerEnded = true;
+      });
       connection.on('close', () => {
         socketDone = true;
         queued = undefined;
+        // A socket that failed while its child lives (it could not connect, say, because its
+        // path was removed): the child can never hear from the pool, so it must not wait for it.
+        if (exit === undefined && !peerEnded) {
+          failure ??= new Error(`the worker process's socket closed${lastError instanceof Error ? `: ${lastError.message}` : ''}`, { cause: lastError });
+          child.kill('SIGKILL');
+        }
         finish();
       });
       if (!referenced) connection.unref();
@@ -218,16 +280,33 @@ export class ProcessExecutor implements Executor {
       unref: () => setRef(false),
     };
     return {
-      child,
+      get exited() {
+        // (A child whose socket is gone is on its way out: killed, or about to be.)
+        return exit !== undefined || socketDone || child.exitCode !== null || child.signalCode !== null;
+      },
       setRef,
+      kill: () => {
+        if (exit !== undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.ref(); // whoever awaits this waits for the child to go
+          child.kill('SIGKILL');
+        });
+      },
       attach: (init, listeners) => {
         events = listeners;
         if (ended !== undefined) {
           // It died while waiting: report it now, as if it had died at once.
           const info = ended;
           queueMicrotask(() => listeners.exit(info));
-        } else if (exit === undefined) {
-          handle.send([INIT_MESSAGE, init]);
+        } else if (exit === undefined && !socketDone) {
+          try {
+            handle.send([INIT_MESSAGE, init]);
+          } catch (error) {
+            // The init data cannot be copied: a worker that cannot start, reported as its exit.
+            failure ??= error;
+            child.kill('SIGKILL');
+          }
         }
         // (A child that has exited but whose socket is still being read reports when it is.)
         if (!referenced) setRef(false);
