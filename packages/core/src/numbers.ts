@@ -41,7 +41,7 @@ export class NumberArena {
   pack(items: ArrayLike<unknown>): Uint8Array | undefined {
     if (!packable(items)) return undefined;
     const view = this.#reserve(items.length);
-    for (let i = 0; i < items.length; i++) view[i] = items[i] as number;
+    view.set(items as ArrayLike<number>); // see InputBuffers.pack
     return packedBytes(view);
   }
 
@@ -98,7 +98,10 @@ export class InputBuffers {
   pack(items: readonly unknown[], chunksize: number): Float64Array | undefined {
     if (chunksize < PACK_MIN_LENGTH || !packable(items)) return undefined;
     const packed = this.#take(items.length);
-    for (let i = 0; i < items.length; i++) packed[i] = items[i] as number;
+    // A builtin copy, not a loop: as fast in a process that has been idle long enough for V8 to
+    // drop its optimized code (its memory reducer does, after about 8 s), where a loop of
+    // 20,000 runs in the interpreter some 50 times slower.
+    packed.set(items as readonly number[]);
     return packed;
   }
 
