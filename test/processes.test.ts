@@ -122,6 +122,20 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     await Promise.all(pids.map(gone));
   });
 
+  test('the directory of the workers\' sockets is gone once they are, before the program ends', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      execFile(process.execPath, [join(FIXTURES, 'socket-dir-gone.cjs'), context], { env: { ...process.env, TMPDIR: temp }, timeout: 20_000 }, (error, out, err) => {
+        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
+      });
+    });
+    rmSync(temp, { recursive: true, force: true });
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    const { during, after } = JSON.parse(stdout.trim()) as { during: string[]; after: string[] };
+    expect(during).toHaveLength(1); // the directory, while the workers run
+    expect(after).toEqual([]);
+  });
+
   test('workers that cannot be started, for want of a directory for their sockets, fail the work with InitializerError, and nothing throws', async () => {
     const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
     const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {

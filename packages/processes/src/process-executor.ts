@@ -54,14 +54,24 @@ function killAllOnExit(): void {
   // Runs on a normal exit and after an uncaught exception alike: no child outlives its parent.
   process.on('exit', () => {
     for (const child of living) child.kill('SIGKILL');
-    if (socketDir !== undefined) {
-      try {
-        rmSync(socketDir, { recursive: true, force: true });
-      } catch {
-        // A directory left in the system's temporary folder harms nothing.
-      }
-    }
+    removeSocketDir();
   });
+}
+
+/**
+ * Removes the sockets' directory, with any socket a child left in it (one killed before the pool
+ * connected). Done when the last child is gone, and at exit: a program that keeps no process
+ * workers keeps no directory, even where its 'exit' listeners never run (a test runner's
+ * sandbox, a SIGKILL).
+ */
+function removeSocketDir(): void {
+  if (socketDir === undefined) return;
+  try {
+    rmSync(socketDir, { recursive: true, force: true });
+  } catch {
+    // A directory left in the system's temporary folder harms nothing.
+  }
+  socketDir = undefined;
 }
 
 /** A path for the next child's socket to listen on. */
@@ -247,6 +257,7 @@ export class ProcessExecutor implements Executor {
     // the socket has been read to its end too, so no result is lost to a race with the exit.
     child.once('close', (code, signal) => {
       living.delete(child);
+      if (living.size === 0) removeSocketDir();
       exit = { code, signal };
       if (socket === undefined) socketDone = true;
       else if (!socketDone) setTimeout(() => socket?.destroy(), SOCKET_DRAIN_MS).unref();
