@@ -48,6 +48,39 @@ function pidOf(worker: string): number {
   return pid;
 }
 
+/** What a fixture program printed, and how it ended. */
+interface FixtureRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** 0, the exit code, or null when it was killed (a hang past the time limit). */
+  readonly code: number | null;
+  /** What was left in its temporary folder, when it was given one of its own. */
+  readonly leftInTemp?: string[];
+}
+
+/**
+ * Runs `fixtures/NAME context`, with a temporary folder (TMPDIR) of its own when `ownTemp`; one
+ * that hangs instead of ending is killed after 20 s, and its run fails the test that looks.
+ */
+async function runFixture(name: string, context: string, { ownTemp = false } = {}): Promise<FixtureRun> {
+  const temp = ownTemp ? mkdtempSync(join(tmpdir(), 'mpool-test-')) : undefined;
+  const env = temp === undefined ? process.env : { ...process.env, TMPDIR: temp };
+  const run = await new Promise<FixtureRun>((resolve) => {
+    execFile(process.execPath, [join(FIXTURES, name), context], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ stdout, stderr, code: error === null ? 0 : (error as { code?: number }).code ?? null });
+    });
+  });
+  if (temp === undefined) return run;
+  const leftInTemp = readdirSync(temp);
+  rmSync(temp, { recursive: true, force: true });
+  return { ...run, leftInTemp };
+}
+
+/** A run that ended by itself, with exit code 0 (its stderr shown when it did not). */
+function expectCleanExit(run: FixtureRun): void {
+  expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+}
+
 describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
   const newPool = usePools(context);
   const newGate = useGates();
@@ -104,15 +137,8 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
 
   test("no worker process outlives its parent when the parent's code throws, their stderr reaches the parent's, and their sockets are cleaned up", async () => {
     // The workers' sockets live in a directory the parent makes in the temporary folder.
-    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
-    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      execFile(process.execPath, [join(FIXTURES, 'parent-throws.cjs'), context], { env: { ...process.env, TMPDIR: temp } }, (error, out, err) => {
-        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
-      });
-    });
-    const left = readdirSync(temp);
-    rmSync(temp, { recursive: true, force: true });
-    expect(left).toEqual([]);
+    const { stdout, stderr, code, leftInTemp } = await runFixture('parent-throws.cjs', context, { ownTemp: true });
+    expect(leftInTemp).toEqual([]);
     expect(code).not.toBe(0);
     expect(stderr).toContain('the parent program fails');
     expect(stderr).toContain('from-worker-a');
@@ -123,43 +149,25 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
   });
 
   test('the directory of the workers\' sockets is gone once they are, before the program ends', async () => {
-    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
-    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      execFile(process.execPath, [join(FIXTURES, 'socket-dir-gone.cjs'), context], { env: { ...process.env, TMPDIR: temp }, timeout: 20_000 }, (error, out, err) => {
-        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
-      });
-    });
-    rmSync(temp, { recursive: true, force: true });
-    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-    const { during, after } = JSON.parse(stdout.trim()) as { during: string[]; after: string[] };
+    const run = await runFixture('socket-dir-gone.cjs', context, { ownTemp: true });
+    expectCleanExit(run);
+    const { during, after } = JSON.parse(run.stdout.trim()) as { during: string[]; after: string[] };
     expect(during).toHaveLength(1); // the directory, while the workers run
     expect(after).toEqual([]);
   });
 
   test('workers that cannot be started, for want of a directory for their sockets, fail the work with InitializerError, and nothing throws', async () => {
-    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
-    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      // A pool that hangs instead of failing is killed, and fails the test.
-      execFile(process.execPath, [join(FIXTURES, 'no-socket-dir.cjs'), context], { env: { ...process.env, TMPDIR: temp }, timeout: 20_000 }, (error, out, err) => {
-        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
-      });
-    });
-    rmSync(temp, { recursive: true, force: true });
-    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-    const outcomes = JSON.parse(stdout.trim()) as unknown[];
+    const run = await runFixture('no-socket-dir.cjs', context, { ownTemp: true });
+    expectCleanExit(run);
+    const outcomes = JSON.parse(run.stdout.trim()) as unknown[];
     expect(outcomes[0]).toBe(1);
     expect(outcomes[outcomes.length - 1]).toMatch(/^InitializerError: .*none could be made.*Set TMPDIR/);
   });
 
-  test("a worker whose socket the pool cannot reach is given up on, not waited for: the work fails with InitializerError", async () => {
-    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      // A pool that hangs instead of failing is killed, and fails the test.
-      execFile(process.execPath, [join(FIXTURES, 'socket-fails.cjs'), context], { timeout: 20_000 }, (error, out, err) => {
-        resolve({ stdout: out, stderr: err, code: error === null ? 0 : (error as { code?: number }).code ?? null });
-      });
-    });
-    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(stdout.trim())).toMatch(/^InitializerError: .*socket closed: connect ENOENT/);
+  test('a worker whose socket the pool cannot reach is given up on, not waited for: the work fails with InitializerError', async () => {
+    const run = await runFixture('socket-fails.cjs', context);
+    expectCleanExit(run);
+    expect(JSON.parse(run.stdout.trim())).toMatch(/^InitializerError: .*socket closed: connect ENOENT/);
   });
 });
 
