@@ -32,7 +32,8 @@ process.on('uncaughtException', (error) => {
   process.stderr.write(`Uncaught ${inspect(error)}\n`);
   const message = [UNCAUGHT_MESSAGE, encodeThrown(error)];
   if (socket !== undefined && socket.writable) {
-    socket.write(encodeFrame(message).head, () => process.exit(UNCAUGHT_EXIT_CODE));
+    const frame = encodeFrame(message);
+    socket.write(Buffer.concat([frame.head, ...frame.blocks]), () => process.exit(UNCAUGHT_EXIT_CODE));
   } else if (process.connected) {
     sendIpc(message, () => process.exit(UNCAUGHT_EXIT_CODE));
   } else {
