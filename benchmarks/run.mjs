@@ -14,7 +14,7 @@
  * Benchmark 5 runs each system once in a fresh process. Then the report: results/latest.json
  * (everything, every sample), latest.md (the tables) and latest.svg (the chart).
  *
- *   node run.mjs                  full run (3 to 4 minutes on 2 cores); writes results/latest.*
+ *   node run.mjs                  full run (about 10 minutes on 2 cores); writes results/latest.*
  *   node run.mjs --quick          smoke run (tiny sizes, one round); writes only with --out
  *   --out DIR                     write latest.json, latest.md and latest.svg into DIR
  *   --bench=NAME[,NAME]           only these benchmarks (tiny, pi, payloads, startup, imap)

@@ -65,9 +65,10 @@ const MAP_ROUNDS_FACTOR = 2;
 /**
  * Each map round maps once after the pool sat idle while the other systems ran (`map`), then this
  * many times back to back (`mapBackToBack`, their median): a pool woken from idle and a pool in
- * steady use are not the same speed, least of all on processes.
+ * steady use are not the same speed, least of all on processes. Ten, so that the median is not
+ * just the second map after the idle one, as it was with 3.
  */
-const BACK_TO_BACK_MAPS = 3;
+const BACK_TO_BACK_MAPS = 10;
 
 export async function tinyTasks({ tasks, rounds, warmupRuns, workers, python, only }) {
   const mapRounds = rounds * MAP_ROUNDS_FACTOR;
