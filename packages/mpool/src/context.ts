@@ -38,9 +38,11 @@ export function needsProcess(error: unknown): boolean {
  * a young generation when much survives a scavenge and shrinks it again when allocation slows,
  * as it does whenever a pool sits idle; every regrowth writes to pages the process has given
  * back, and on some virtual machines each such page costs 12-20 µs (measured: up to 140 pages in
- * one map's worth of work, a few ms). At one fixed size nothing is given back; 4 MiB costs
+ * one map's worth of work, a few ms). At one fixed size it is not shrunk; 4 MiB costs
  * allocation-heavy code nothing measurable against V8's default (1 MiB, growing to 16), where
- * 1 MiB cost it 9%.
+ * 1 MiB cost it 9%. It does not stop everything: after about 9 s of idle, the next maps still
+ * write to about 140 fresh pages a map, two workers together, at any fixed size from 1 to 16 MiB (the
+ * README's benchmarks section has the measurements).
  */
 const WORKER_SEMI_SPACE_MB = 4;
 
