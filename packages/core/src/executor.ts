@@ -72,6 +72,11 @@ export interface Executor {
 export interface WorkerChannel {
   /** Chunk results of numbers travel as Float64Array bytes (as `Executor.packsNumbers`). */
   readonly packsNumbers?: boolean;
+  /**
+   * Packed chunks in the messages this channel hands over are views of memory it reuses: valid
+   * only until `onMessage`'s handler returns. The run loop copies those it cannot read by then.
+   */
+  readonly transientPayloads?: boolean;
   /** As `WorkerHandle.send`: `false` when the message's packed chunks are still being read. */
   post(message: unknown[]): boolean | void;
   onMessage(handler: (message: unknown) => void): void;

@@ -40,13 +40,13 @@ export class NumberArena {
   /** `items` packed in this arena when they are all numbers and there are enough of them. */
   pack(items: ArrayLike<unknown>): Uint8Array | undefined {
     if (!packable(items)) return undefined;
-    const view = this.#reserve(items.length);
+    const view = this.reserve(items.length);
     view.set(items as ArrayLike<number>); // see InputBuffers.pack
     return packedBytes(view);
   }
 
-  /** Room for `n` numbers. */
-  #reserve(n: number): Float64Array {
+  /** Room for `n` numbers in this arena, to be written and sent as `packedBytes` of it. */
+  reserve(n: number): Float64Array {
     if (n > ARENA_MAX_KEEP) return new Float64Array(n);
     if (this.#used + n > this.#buffer.length) {
       // Room for twice this message so far: after a few messages, one buffer holds a whole one.

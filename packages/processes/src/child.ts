@@ -4,11 +4,11 @@
  * `[INIT, WorkerInit]`, then the shared run loop takes the socket over. A spare process
  * (forkserver) boots and waits here, connected, until the pool needs it.
  */
-import { createServer, type Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { encodeThrown, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
-import { encodeFrame, FrameReader, writeFrames } from './frames.js';
+import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames } from './frames.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 const socketPath = process.argv[2];
@@ -43,29 +43,68 @@ process.on('uncaughtException', (error) => {
 
 let handler: ((message: unknown) => void) | undefined;
 const early: unknown[] = [];
+/** The socket reads into one buffer of its own (see ownReads), so its messages' packed chunks are views of it. */
+let reusedReads = false;
 
-const reader = new FrameReader(
-  (message) => {
-    if (handler !== undefined) {
-      handler(message);
-    } else if (Array.isArray(message) && message[0] === INIT_MESSAGE) {
-      start(message[1] as WorkerInit);
-    } else {
-      early.push(message);
+const deliver = (message: unknown): void => {
+  if (handler !== undefined) {
+    handler(message);
+  } else if (Array.isArray(message) && message[0] === INIT_MESSAGE) {
+    start(message[1] as WorkerInit);
+  } else {
+    // Kept until the run loop starts: its own memory, whatever the socket reads into.
+    early.push(reusedReads ? structuredClone(message) : message);
+  }
+};
+
+/**
+ * The pool's connection, made to read into one buffer that it reuses, as the pool's side does.
+ * A socket that a server accepts cannot be given one (`onread` is an option of sockets that
+ * connect), so its handle moves to a socket made with one. Where that cannot be done, the
+ * connection is kept as it is, each read in memory of its own. A read buffer made afresh for
+ * every read is memory the worker takes from the system page by page, and gives back only when
+ * V8 next collects, which a worker that allocates little does seldom.
+ */
+function ownReads(accepted: Socket, reader: { current: FrameReader | undefined }): Socket {
+  const withHandle = accepted as unknown as { _handle?: unknown };
+  const handle = withHandle._handle;
+  if (typeof handle === 'object' && handle !== null) {
+    try {
+      const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const own = new Socket({
+        handle,
+        readable: true,
+        writable: true,
+        onread: {
+          buffer,
+          callback: (bytes: number, into: Uint8Array) => {
+            reader.current!.push(into.subarray(0, bytes));
+            return true;
+          },
+        },
+      } as ConstructorParameters<typeof Socket>[0]);
+      withHandle._handle = null;
+      reader.current = new FrameReader(deliver, { reused: true });
+      reusedReads = true;
+      return own;
+    } catch {
+      // as it is, below
     }
-  },
-  // Each chunk a socket reads is memory of its own: messages are read where they arrived.
-  { reused: false },
-);
+  }
+  reader.current = new FrameReader(deliver, { reused: false });
+  accepted.on('data', (chunk: Buffer) => reader.current!.push(chunk));
+  accepted.resume();
+  return accepted;
+}
 
-const server = createServer((connection) => {
+const server = createServer({ pauseOnConnect: true }, (accepted) => {
   server.close(); // one pool, one connection; closing removes the path
   if (socket !== undefined) {
-    connection.destroy();
+    accepted.destroy();
     return;
   }
+  const connection = ownReads(accepted, { current: undefined });
   socket = connection;
-  connection.on('data', (chunk: Buffer) => reader.push(chunk));
   connection.on('error', () => undefined); // its 'close' follows
   connection.on('close', () => {
     if (!closing) process.exit(0);
@@ -78,6 +117,7 @@ function start(init: WorkerInit): void {
   runWorker(
     {
       packsNumbers: true,
+      transientPayloads: reusedReads,
       post: (message) => {
         // After the pool has gone the process is on its way out; there is no one to answer.
         if (connection.destroyed) return true;
