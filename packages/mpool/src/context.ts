@@ -40,9 +40,10 @@ export function needsProcess(error: unknown): boolean {
  * back, and on some virtual machines each such page costs 12-20 µs (measured: up to 140 pages in
  * one map's worth of work, a few ms). At one fixed size it is not shrunk; 4 MiB costs
  * allocation-heavy code nothing measurable against V8's default (1 MiB, growing to 16), where
- * 1 MiB cost it 9%. It does not stop everything: after about 9 s of idle, the next maps still
- * write to about 140 fresh pages a map, two workers together, at any fixed size from 1 to 16 MiB (the
- * README's benchmarks section has the measurements).
+ * 1 MiB cost it 9%. That alone did not stop it: after about 9 s of idle, maps still wrote to
+ * about 140 fresh pages a map, two workers together, at any fixed size from 1 to 16 MiB, until the
+ * workers stopped growing an array of results per chunk (run-loop.ts, runIntoNumbers) and
+ * started reading into one buffer of their own (child.ts).
  */
 const WORKER_SEMI_SPACE_MB = 4;
 

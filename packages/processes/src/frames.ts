@@ -13,14 +13,15 @@
  * it is written) and for every read (a fresh buffer, then one more to join a message that came in
  * several reads). In a process that collects garbage rarely, which is any process right after it
  * has had many tasks in flight, that memory is not reused but taken fresh from the system, page by
- * page, at every map. Here a sender writes packed chunks straight from their own memory, and the
- * pool's side reads into one buffer and assembles into another, both reused (`FrameReader` with
- * `reused: true`).
+ * page, at every map. Here a sender writes packed chunks straight from their own memory, and each
+ * side reads into one buffer and assembles into another, both reused (`FrameReader` with
+ * `reused: true`; a worker falls back to plain reads where it cannot, see child.ts).
  *
  * What a receiver is given in memory that will be reused: a packed chunk arrives as a view of that
  * memory, valid while the message is being handled (the scheduler reads a chunk at once, or copies
- * it); any other typed array or Buffer in the message is copied into memory of its own, so what a
- * task returns is never overwritten.
+ * it; the worker's run loop copies the chunks it cannot run before it waits); any other typed
+ * array or Buffer in the message is copied into memory of its own, so what a task returns, or is
+ * given, is never overwritten.
  */
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import type { Socket } from 'node:net';
