@@ -62,11 +62,12 @@ interface FixtureRun {
  * Runs `fixtures/NAME context`, with a temporary folder (TMPDIR) of its own when `ownTemp`; one
  * that hangs instead of ending is killed after 20 s, and its run fails the test that looks.
  */
-async function runFixture(name: string, context: string, { ownTemp = false } = {}): Promise<FixtureRun> {
+async function runFixture(name: string, context: string, { ownTemp = false, preload }: { ownTemp?: boolean; preload?: string } = {}): Promise<FixtureRun> {
   const temp = ownTemp ? mkdtempSync(join(tmpdir(), 'mpool-test-')) : undefined;
   const env = temp === undefined ? process.env : { ...process.env, TMPDIR: temp };
+  const args = [...(preload === undefined ? [] : ['--require', join(FIXTURES, preload)]), join(FIXTURES, name), context];
   const run = await new Promise<FixtureRun>((resolve) => {
-    execFile(process.execPath, [join(FIXTURES, name), context], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { env, timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ stdout, stderr, code: error === null ? 0 : (error as { code?: number }).code ?? null });
     });
   });
@@ -169,6 +170,14 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     expectCleanExit(run);
     expect(JSON.parse(run.stdout.trim())).toMatch(/^InitializerError: .*socket closed: connect ENOENT/);
   });
+});
+
+test("a worker that cannot read into a buffer of its own reads as before, and maps come back right ('fork': it takes the program's --require)", async () => {
+  const run = await runFixture('fallback-reads.cjs', 'fork', { preload: 'no-handle-move.cjs' });
+  expect(run.code).toBe(0);
+  expect(run.stdout.trim()).toBe('true');
+  // the workers did try, and took the other way
+  expect(run.stderr).toContain('no socket around a moved handle');
 });
 
 describe("the 'auto' context", () => {
