@@ -98,9 +98,8 @@ export class InputBuffers {
   pack(items: readonly unknown[], chunksize: number): Float64Array | undefined {
     if (chunksize < PACK_MIN_LENGTH || !packable(items)) return undefined;
     const packed = this.#take(items.length);
-    // A builtin copy, not a loop: as fast in a process that has been idle long enough for V8 to
-    // drop its optimized code (its memory reducer does, after about 8 s), where a loop of
-    // 20,000 runs in the interpreter some 50 times slower.
+    // A builtin copy, not a loop: about 8 µs for 20,000 numbers whether or not V8 has optimized
+    // this code yet, where a loop takes some 50 µs optimized and some 500 µs interpreted.
     packed.set(items as readonly number[]);
     return packed;
   }

@@ -45,6 +45,8 @@ let handler: ((message: unknown) => void) | undefined;
 const early: unknown[] = [];
 /** The socket reads into one buffer of its own (see ownReads), so its messages' packed chunks are views of it. */
 let reusedReads = false;
+/** Reads the pool's messages off the socket, once there is one (ownReads). */
+let reader: FrameReader | undefined;
 
 const deliver = (message: unknown): void => {
   if (handler !== undefined) {
@@ -65,7 +67,7 @@ const deliver = (message: unknown): void => {
  * every read is memory the worker takes from the system page by page, and gives back only when
  * V8 next collects, which a worker that allocates little does seldom.
  */
-function ownReads(accepted: Socket, reader: { current: FrameReader | undefined }): Socket {
+function ownReads(accepted: Socket): Socket {
   const withHandle = accepted as unknown as { _handle?: unknown };
   const handle = withHandle._handle;
   if (typeof handle === 'object' && handle !== null) {
@@ -78,21 +80,21 @@ function ownReads(accepted: Socket, reader: { current: FrameReader | undefined }
         onread: {
           buffer,
           callback: (bytes: number, into: Uint8Array) => {
-            reader.current!.push(into.subarray(0, bytes));
+            reader!.push(into.subarray(0, bytes));
             return true;
           },
         },
       } as ConstructorParameters<typeof Socket>[0]);
       withHandle._handle = null;
-      reader.current = new FrameReader(deliver, { reused: true });
+      reader = new FrameReader(deliver, { reused: true });
       reusedReads = true;
       return own;
     } catch {
       // as it is, below
     }
   }
-  reader.current = new FrameReader(deliver, { reused: false });
-  accepted.on('data', (chunk: Buffer) => reader.current!.push(chunk));
+  reader = new FrameReader(deliver, { reused: false });
+  accepted.on('data', (chunk: Buffer) => reader!.push(chunk));
   accepted.resume();
   return accepted;
 }
@@ -103,7 +105,7 @@ const server = createServer({ pauseOnConnect: true }, (accepted) => {
     accepted.destroy();
     return;
   }
-  const connection = ownReads(accepted, { current: undefined });
+  const connection = ownReads(accepted);
   socket = connection;
   connection.on('error', () => undefined); // its 'close' follows
   connection.on('close', () => {
