@@ -3,7 +3,7 @@
  * benchmark end to end, as CI's only look at it: each benchmark is in the report, with numbers
  * that are measurements (positive and finite), and the full results are left alone.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,12 @@ const execFileAsync = promisify(execFile);
 const ROOT = join(__dirname, '..');
 const RUN = join(ROOT, 'benchmarks', 'run.mjs');
 const RESULTS = join(ROOT, 'benchmarks', 'results');
+
+/** Whether python3 runs here, as the benchmarks decide (benchmarks/lib/python.mjs). */
+const hasPython = (): boolean => {
+  const probe = spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info[0] != 3)'], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
+};
 
 /** The quick run takes 20 to 30 seconds on 2 busy cores; the limit leaves room for a slow machine. */
 const QUICK_RUN_LIMIT_MS = 120_000;
@@ -159,14 +165,38 @@ test('the after-burst benchmark maps on mpool spawn and Python after a burst and
   }
 }, QUICK_RUN_LIMIT_MS);
 
-test('the IPC floor benchmark maps through a hand-written child_process pool, mpool and Python, and reports both rates', async () => {
+test('the IPC floor benchmark maps through hand-written child_process and socket pools, mpool and Python, and reports both rates', async () => {
   const out = join(outDir, 'ipc-floor.json');
   await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'ipc-floor.mjs'), '--quick', '--out', out], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
   const floor = JSON.parse(readFileSync(out, 'utf8')) as { systems: Record<string, { afterIdle: Sampled; backToBack: Sampled }>; python: unknown };
-  const expected = ['child_process by hand', 'mpool spawn', ...(floor.python === null ? [] : ['Python multiprocessing.Pool'])];
+  const expected = ['child_process by hand', 'Unix sockets by hand', 'mpool spawn', ...(floor.python === null ? [] : ['Python multiprocessing.Pool'])];
   expect(Object.keys(floor.systems)).toEqual(expected);
   for (const system of Object.values(floor.systems)) {
     expect(isMeasurement(system.afterIdle.median)).toBe(true);
     expect(isMeasurement(system.backToBack.median)).toBe(true);
   }
+}, QUICK_RUN_LIMIT_MS);
+
+test('the IPC floor benchmark with --busy keeps the machine busy between rounds, and still measures every system', async () => {
+  const out = join(outDir, 'ipc-floor-busy.json');
+  await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'ipc-floor.mjs'), '--quick', '--busy', '--gap=50', '--python=none', '--out', out], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  const floor = JSON.parse(readFileSync(out, 'utf8')) as { config: { busyGap: boolean; gapMs: number }; systems: Record<string, { afterIdle: Sampled; backToBack: Sampled }> };
+  expect(floor.config).toMatchObject({ busyGap: true, gapMs: 50 });
+  expect(Object.keys(floor.systems)).toEqual(['child_process by hand', 'Unix sockets by hand', 'mpool spawn']);
+  for (const system of Object.values(floor.systems)) expect(isMeasurement(system.afterIdle.median)).toBe(true);
+}, QUICK_RUN_LIMIT_MS);
+
+test('the idle-wake benchmark times a Node round trip warm and after each idle gap, and Python\'s when present', async () => {
+  const { stdout } = await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'idle-wake.mjs'), '--quick', '--gaps=5,50'], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  const rows = stdout.split('\n').filter((line) => / ping /.test(line));
+  expect(rows.map((line) => line.split(/\s{2,}/)[0])).toEqual(['Node ping', ...(hasPython() ? ['Python ping'] : [])]);
+  for (const row of rows) {
+    const times = row.trim().split(/\s{2,}/).slice(1).map(Number);
+    expect(times).toHaveLength(3); // warm, then one per gap
+    for (const ms of times) expect(Number.isFinite(ms) && ms > 0).toBe(true);
+  }
+}, QUICK_RUN_LIMIT_MS);
+
+test('the idle-wake benchmark refuses gaps that are not milliseconds', async () => {
+  await expect(execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'idle-wake.mjs'), '--quick', '--gaps=5,soon'], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS })).rejects.toMatchObject({ stderr: expect.stringContaining('--gaps takes milliseconds') });
 }, QUICK_RUN_LIMIT_MS);
