@@ -37,24 +37,6 @@ async function main() {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const ms = (x) => x.toFixed(2);
 
-  // Node ping.
-  const dir = mkdtempSync(join(tmpdir(), 'mpool-wake-'));
-  const path = join(dir, 'ping.sock');
-  const server = createServer();
-  await new Promise((resolve) => server.listen(path, resolve));
-  const accepted = new Promise((resolve) => server.once('connection', resolve));
-  const child = fork(fileURLToPath(import.meta.url), ['--echo', path], { execArgv: [] });
-  const socket = await accepted;
-  let answered;
-  socket.on('data', () => answered());
-  const ping = () =>
-    new Promise((resolve) => {
-      const start = performance.now();
-      answered = () => resolve(performance.now() - start);
-      socket.write('x');
-    });
-  for (let i = 0; i < 200; i++) await ping();
-
   const rows = [];
   const measure = async (name, once) => {
     const warm = [];
@@ -71,12 +53,38 @@ async function main() {
     rows.push(row);
   };
   const load = { start: loadAverage() };
-  await measure('Node ping', ping);
-  child.disconnect?.();
-  socket.destroy();
-  server.close();
-  await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
-  rmSync(dir, { recursive: true, force: true });
+
+  // Node ping; the child, the socket and its directory are gone afterwards, whatever happens.
+  const dir = mkdtempSync(join(tmpdir(), 'mpool-wake-'));
+  const server = createServer();
+  let child;
+  let socket;
+  try {
+    const path = join(dir, 'ping.sock');
+    await new Promise((resolve) => server.listen(path, resolve));
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    child = fork(fileURLToPath(import.meta.url), ['--echo', path], { execArgv: [] });
+    const failed = new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`the echoing child exited (${code}) before connecting`))));
+    failed.catch(() => undefined); // its normal exit at the end is no failure
+    socket = await Promise.race([accepted, failed]);
+    let answered;
+    socket.on('data', () => answered());
+    const ping = () =>
+      new Promise((resolve) => {
+        const start = performance.now();
+        answered = () => resolve(performance.now() - start);
+        socket.write('x');
+      });
+    for (let i = 0; i < 200; i++) await ping();
+    await measure('Node ping', ping);
+  } finally {
+    const exited = child === undefined || child.exitCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve));
+    socket?.destroy();
+    server.close();
+    if (child?.connected) child.disconnect();
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (python !== null) {
     const out = execFileSync(python, ['-c', PYTHON_PING, String(rounds), gaps.join(',')], { encoding: 'utf8' });
     const { warm, after } = JSON.parse(out);
