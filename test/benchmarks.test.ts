@@ -186,6 +186,12 @@ test('the IPC floor benchmark with --busy keeps the machine busy between rounds,
   for (const system of Object.values(floor.systems)) expect(isMeasurement(system.afterIdle.median)).toBe(true);
 }, QUICK_RUN_LIMIT_MS);
 
+test('a benchmark system whose process dies is reported with the end of its stderr', async () => {
+  const { stdout } = await execFileAsync(process.execPath, [join(ROOT, 'test', 'fixtures', 'isolated-runner-dies.mjs')], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  expect(stdout).toContain('no such system (tiny): its process exited with code 1; the end of its stderr:');
+  expect(stdout).toContain('Error: node-runner.mjs: no benchmark tiny or no system no such system');
+}, QUICK_RUN_LIMIT_MS);
+
 test('the idle-wake benchmark times a Node round trip warm and after each idle gap, and Python\'s when present', async () => {
   const { stdout } = await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'idle-wake.mjs'), '--quick', '--gaps=5,50'], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
   const rows = stdout.split('\n').filter((line) => / ping /.test(line));

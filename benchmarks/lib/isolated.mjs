@@ -12,6 +12,10 @@ const RUNNER = fileURLToPath(new URL('node-runner.mjs', import.meta.url));
 const ANSWER_LIMIT_MS = 60_000;
 /** How long the runner has to close its pools and exit once told to stop. */
 const STOP_LIMIT_MS = 15_000;
+/** How much of the end of a runner's stderr an error about its exit quotes. */
+const LAST_WORDS_CHARS = 2000;
+/** How long, after a runner exits, its stderr may take to reach its end. */
+const LAST_WORDS_WAIT_MS = 1000;
 
 /** The system `adapter` (from pools.mjs) running benchmark `benchmark` with `config` (JSON data). */
 export function isolatedEntry(adapter, benchmark, config) {
@@ -45,10 +49,22 @@ export function isolatedEntry(adapter, benchmark, config) {
   return {
     ...adapter,
     async start() {
-      child = fork(RUNNER, [benchmark, adapter.name, JSON.stringify(config)], { serialization: 'json', stdio: 'inherit' });
+      child = fork(RUNNER, [benchmark, adapter.name, JSON.stringify(config)], { serialization: 'json', stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
+      // Its stderr goes on to ours, and its end is kept: a process that dies says why in the error.
+      let lastWords = '';
+      child.stderr.on('data', (data) => {
+        process.stderr.write(data);
+        lastWords = (lastWords + data).slice(-LAST_WORDS_CHARS);
+      });
+      // Its workers may hold the pipe open a while after it dies: wait for its last words, not for them.
+      const stderrDone = new Promise((resolve) => {
+        child.stderr.once('close', resolve);
+        child.once('exit', () => setTimeout(resolve, LAST_WORDS_WAIT_MS).unref());
+      });
       exited = new Promise((resolve) => {
-        child.on('exit', (code, signal) => {
-          fail(new Error(`${label}: its process exited with ${signal ?? `code ${code}`}`));
+        child.on('exit', async (code, signal) => {
+          await stderrDone;
+          fail(new Error(`${label}: its process exited with ${signal ?? `code ${code}`}${lastWords === '' ? '' : `; the end of its stderr:\n${lastWords}`}`));
           resolve(code);
         });
       });
