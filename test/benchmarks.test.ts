@@ -3,11 +3,12 @@
  * benchmark end to end, as CI's only look at it: each benchmark is in the report, with numbers
  * that are measurements (positive and finite), and the full results are left alone.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { childrenOf, gone, isAlive } from './robustness/support';
 
 const execFileAsync = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -190,6 +191,37 @@ test('a benchmark system whose process dies is reported with the end of its stde
   const { stdout } = await execFileAsync(process.execPath, [join(ROOT, 'test', 'fixtures', 'isolated-runner-dies.mjs')], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
   expect(stdout).toContain('no such system (tiny): its process exited with code 1; the end of its stderr:');
   expect(stdout).toContain('Error: node-runner.mjs: no benchmark tiny or no system no such system');
+}, QUICK_RUN_LIMIT_MS);
+
+test('a benchmark run that is killed leaves no system process or worker of it behind', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'mpool-bench-killed-'));
+  // workerpool's pool, unlike mpool's, keeps its process alive while it is open: the runner must
+  // notice by itself that the run is gone.
+  const run = spawn(process.execPath, [RUN, '--quick', '--bench=tiny', '--only=workerpool process', '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let runners: number[] = [];
+  let workers: number[] = [];
+  try {
+    // Its system is running, with its pool open, once a round is done.
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      run.stderr.on('data', (data) => {
+        said += String(data);
+        if (/round 1\/1 done/.test(said)) resolve();
+      });
+      run.once('exit', (code) => reject(new Error(`the run ended (${code}) before a round was done: ${said}`)));
+    });
+    runners = childrenOf(run.pid!);
+    workers = runners.flatMap((pid) => childrenOf(pid));
+    expect(runners.length).toBeGreaterThan(0);
+    expect(workers.length).toBeGreaterThan(0); // workerpool's worker processes
+    run.kill('SIGKILL');
+    for (const pid of [...runners, ...workers]) await gone(pid);
+  } finally {
+    run.kill('SIGKILL');
+    // When the test fails, what it found alive must not outlive it.
+    for (const pid of [...runners, ...workers]) if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(out, { recursive: true, force: true });
+  }
 }, QUICK_RUN_LIMIT_MS);
 
 test('the idle-wake benchmark times a Node round trip warm and after each idle gap, and Python\'s when present', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { task, WorkerCrashedError, type ContextName } from 'mpool';
 import { fileWritten, useGates, usePools } from './conformance/helpers';
 import { hold, workerId } from './conformance/fixtures';
+import { gone } from './robustness/support';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const processTasks = join(FIXTURES, 'process-tasks.mjs');
@@ -19,27 +20,6 @@ const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURE
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
 
 const PROCESS_CONTEXTS: ContextName[] = ['fork', 'spawn', 'forkserver'];
-
-/** How long a killed process may take to disappear from the process table. */
-const GONE_LIMIT_MS = 10_000;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once no process has this pid any more (an exited child may linger until reaped). */
-async function gone(pid: number): Promise<void> {
-  const giveUpAt = Date.now() + GONE_LIMIT_MS;
-  while (isAlive(pid)) {
-    if (Date.now() > giveUpAt) throw new Error(`process ${pid} is still alive`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function pidOf(worker: string): number {
   const pid = Number(worker.split(':')[0]);

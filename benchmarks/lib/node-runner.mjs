@@ -17,6 +17,9 @@ const ENTRIES = {
 };
 
 if (process.send === undefined) throw new Error('node-runner.mjs: start it through lib/isolated.mjs (it needs an IPC channel)');
+// The benchmark that started it is gone (killed, say, by a timeout): nobody will ask it anything
+// again, and its pools must not keep it alive.
+process.on('disconnect', () => process.exit(0));
 const load = ENTRIES[benchmark];
 const adapter = nodeSystems().find((system) => system.name === systemName);
 if (load === undefined || adapter === undefined) throw new Error(`node-runner.mjs: no benchmark ${benchmark} or no system ${systemName}`);

@@ -86,6 +86,27 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
   }
 }
 
+/** How long a killed process may take to disappear from the process table. */
+const GONE_LIMIT_MS = 10_000;
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once no process has this pid any more (an exited child may linger until reaped). */
+export async function gone(pid: number): Promise<void> {
+  const giveUpAt = Date.now() + GONE_LIMIT_MS;
+  while (isAlive(pid)) {
+    if (Date.now() > giveUpAt) throw new Error(`process ${pid} is still alive`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** The pids of the live processes whose parent is `parent`, read from /proc (zombies included). */
 export function childrenOf(parent: number): number[] {
   const children: number[] = [];
