@@ -59,7 +59,7 @@ function piscina() {
     runsOn: 'thread',
     transfer: 'both',
     open(workers) {
-      const pool = new Piscina({ filename: taskFile('piscina-worker.mjs').href, minThreads: workers, maxThreads: workers });
+      const pool = new Piscina({ filename: taskFile('piscina-worker.cjs').href, minThreads: workers, maxThreads: workers });
       return {
         inc: (x) => pool.run(x),
         pi: (first, last) => pool.run([first, last], { name: 'pi' }),
