@@ -7,7 +7,7 @@
  *   - `Python ping`: the same between two Python processes, over pipes (when python3 is present).
  *
  * Each gap is measured `rounds` times; medians. On the virtual machine of our benchmark tables,
- * a Node process that slept for seconds answers its first message 1 to 2 ms later than when
+ * a Node process that slept for seconds answers its first message about 1 to 2 ms later than when
  * warm, and a Python process a few tenths of a millisecond later at most: sampled with `perf`,
  * the Node child runs the first 2 to 4 ms of work after waking at a small fraction of its usual
  * speed (the same few instructions over 100 µs and more), in its event loop, V8's builtins and
