@@ -37,7 +37,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The sequence above on an mpool 'spawn' pool, in this process; returns both phases. */
 async function mpoolSequence(config) {
-  const { Pool, task } = await import('mpool');
+  const { Pool, task } = await import('@mpool/pool');
   const inc = task(new URL('tasks/mpool-tasks.mjs', import.meta.url), 'inc');
   const pool = new Pool({ processes: config.workers, context: 'spawn' });
   const inputs = Array.from({ length: config.tasks }, (_, i) => i);

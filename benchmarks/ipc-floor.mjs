@@ -28,7 +28,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool, task } from 'mpool';
+import { Pool, task } from '@mpool/pool';
 import { describeMachine, formatTable, incRate, loadAverage, median, parseFlags, positiveInt, runInterleaved } from './lib/harness.mjs';
 import { hasPython, pythonEntry, PYTHON_SYSTEMS } from './lib/python.mjs';
 import { frameOf, readFrames } from './tasks/float-frames.mjs';

@@ -19,7 +19,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Manager, Pool, task } from 'mpool';
+import { Manager, Pool, task } from '@mpool/pool';
 import {
   describeMachine,
   formatTable,

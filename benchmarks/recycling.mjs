@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool, task } from 'mpool';
+import { Pool, task } from '@mpool/pool';
 import {
   describeMachine,
   formatTable,

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { Pool, task } from 'mpool';
+import { Pool, task } from '@mpool/pool';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@
  * `await using pool = new Pool()` does the same: see typescript-tasks/main.ts.
  */
 import { parseArgs } from 'node:util';
-import { Pool, PoolStateError, task } from 'mpool';
+import { Pool, PoolStateError, task } from '@mpool/pool';
 
 const { values } = parseArgs({
   options: {

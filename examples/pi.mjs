@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Pool, task } from 'mpool';
+import { Pool, task } from '@mpool/pool';
 
 const { values } = parseArgs({
   options: {

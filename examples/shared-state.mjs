@@ -8,7 +8,7 @@
  * The manager and the pool end in `finally`; in TypeScript, `await using` does the same.
  */
 import { parseArgs } from 'node:util';
-import { Manager, Pool, task } from 'mpool';
+import { Manager, Pool, task } from '@mpool/pool';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@
  * under half of it, so that `wait(ms)` comes back early and `get(ms)` times out.
  */
 import { parseArgs } from 'node:util';
-import { Pool, ResultNotReadyError, TimeoutError, task } from 'mpool';
+import { Pool, ResultNotReadyError, TimeoutError, task } from '@mpool/pool';
 
 const { values } = parseArgs({
   options: {

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { task, WorkerCrashedError, type ContextName } from 'mpool';
+import { task, WorkerCrashedError, type ContextName } from '@mpool/pool';
 import { fileWritten, useGates, usePools } from './conformance/helpers';
 import { hold, workerId } from './conformance/fixtures';
 import { gone } from './robustness/support';
@@ -208,7 +208,7 @@ describe("the 'thread' context", () => {
 
 test('a pool that is never closed does not keep Node running', async () => {
   const script = `
-    const { Pool } = require('mpool');
+    const { Pool } = require('@mpool/pool');
     const pool = new Pool({ processes: 2, context: process.argv[1] });
     pool.apply((x) => x + 1, [1]).then((v) => console.log('result', v));
   `;

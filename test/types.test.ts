@@ -4,7 +4,7 @@
  * not compile (ts-jest type-checks this file: a broken expectation fails the suite).
  */
 import { join } from 'node:path';
-import { Pool, task, type AsyncResult } from 'mpool';
+import { Pool, task, type AsyncResult } from '@mpool/pool';
 
 const values = join(__dirname, 'fixtures', 'values.mjs');
 const sqr = task<(x: number) => number>(values, 'sqr');

@@ -5,7 +5,7 @@
  * every `sampleEvery` results; prints one JSON line with the memory at the start, the peaks and
  * every sample (MiB).
  */
-import { Pool, task } from 'mpool';
+import { Pool, task } from '@mpool/pool';
 
 const MIB = 2 ** 20;
 const round = (mib) => Math.round(mib * 10) / 10;

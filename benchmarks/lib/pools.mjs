@@ -17,7 +17,7 @@
  * that default to JSON over the IPC channel are given Node's 'advanced' serialization (structured
  * clone), without which a Float64Array does not survive the trip.
  */
-import { Pool, task } from 'mpool';
+import { Pool, task } from '@mpool/pool';
 import { Piscina } from 'piscina';
 import { FixedClusterPool, FixedThreadPool } from 'poolifier';
 import { Tinypool } from 'tinypool';

@@ -6,7 +6,7 @@
  *   node examples/typescript-tasks/dist/main.js [--limit 300000] [--workers 2] [--contexts thread,spawn]
  */
 import { parseArgs } from 'node:util';
-import { Pool, task, type ContextName } from 'mpool';
+import { Pool, task, type ContextName } from '@mpool/pool';
 // A type-only import: main never loads the tasks itself, the workers do.
 import type * as Tasks from './tasks.js';
 

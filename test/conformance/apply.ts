@@ -1,5 +1,5 @@
 /** apply, applyAsync and the AsyncResult they return (CPython: test_apply, test_async*, callbacks). */
-import { AsyncResult, MpoolError, ResultNotReadyError, TimeoutError, type ContextName } from 'mpool';
+import { AsyncResult, MpoolError, ResultNotReadyError, TimeoutError, type ContextName } from '@mpool/pool';
 import { echo, hold, mul, noop, sqr, throwTypeError } from './fixtures';
 import { rejectionOf, useGates, useSharedPool } from './helpers';
 

@@ -1,5 +1,5 @@
 /** Workers that die mid-task: the task fails, the worker is replaced, nothing hangs. */
-import { MpoolError, WorkerCrashedError, type ContextName } from 'mpool';
+import { MpoolError, WorkerCrashedError, type ContextName } from '@mpool/pool';
 import { crashInTimer, exitWith, sqr, sqrOrExit } from './fixtures';
 import { drain, expectAllRunning, kindOf, rejectionOf, useGates, usePools, WORKERS } from './helpers';
 

@@ -3,7 +3,7 @@
  * an argument or result that cannot be copied fails its own task only (CPython:
  * test_map_unplicklable, test_unpickleable_result).
  */
-import { DataCloneError, MpoolError, type ContextName } from 'mpool';
+import { DataCloneError, MpoolError, type ContextName } from '@mpool/pool';
 import { describeArrival, describeTypes, floatsFrom, identity, makeCloneables, returnFunction, sqr } from './fixtures';
 import { kindOf, range, rejectionOf, squares, useSharedPool } from './helpers';
 

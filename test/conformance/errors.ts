@@ -2,7 +2,7 @@
  * What comes back when a task fails: its error, kept as faithfully as a copy allows (CPython:
  * test_wrapped_exception, test_traceback, test_async_error_callback).
  */
-import { type ContextName } from 'mpool';
+import { type ContextName } from '@mpool/pool';
 import {
   rejectTypeError,
   throwAggregate,

@@ -1,6 +1,6 @@
 /** Typed references to the task modules under test/fixtures/, as users would write them. */
 import { join } from 'node:path';
-import { task } from 'mpool';
+import { task } from '@mpool/pool';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const fixture = (name: string): string => join(FIXTURES, name);

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool, type ContextName, type MpoolOptions } from 'mpool';
+import { Pool, type ContextName, type MpoolOptions } from '@mpool/pool';
 import { hold } from './fixtures';
 
 export type PoolSettings = number | Omit<MpoolOptions, 'context'>;

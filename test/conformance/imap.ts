@@ -2,7 +2,7 @@
  * imap and imapUnordered (CPython: test_imap, test_imap_unordered, and their
  * handle_iterable_exception variants), plus what laziness promises: endless inputs and early exits.
  */
-import { type ContextName } from 'mpool';
+import { type ContextName } from '@mpool/pool';
 import { asyncSqr, sqr, sqrOrThrow } from './fixtures';
 import { asyncRange, byValue, drain, range, SayWhen, squares, throwingGenerator, useSharedPool } from './helpers';
 

@@ -2,7 +2,7 @@
  * initializer, initargs and maxtasksperchild (CPython: _TestPoolWorkerLifetime, and the
  * initializer tests of _TestPool's siblings).
  */
-import { InitializerError, Pool, PoolStateError, type ContextName } from 'mpool';
+import { InitializerError, Pool, PoolStateError, type ContextName } from '@mpool/pool';
 import { asyncInit, exitWith, failingInit, init, initState, sqr, workerId, type InitState } from './fixtures';
 import { range, rejectionOf, squares, usePools } from './helpers';
 

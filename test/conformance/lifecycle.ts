@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getContext, Pool, PoolStateError, type ContextName } from 'mpool';
+import { getContext, Pool, PoolStateError, type ContextName } from '@mpool/pool';
 import { fixture, hold, sqr } from './fixtures';
 import { contextInUse, drain, fileWritten, range, rejectionOf, squares, useGates, usePools, WORKERS } from './helpers';
 

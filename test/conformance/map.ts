@@ -2,7 +2,7 @@
  * map, mapAsync, starmap and starmapAsync (CPython: test_map*, test_starmap*, test_empty_iterable,
  * test_map_handle_iterable_exception, test_map_async_callbacks, test_map_no_failfast).
  */
-import { AsyncResult, WorkerCrashedError, type ContextName } from 'mpool';
+import { AsyncResult, WorkerCrashedError, type ContextName } from '@mpool/pool';
 import { asyncSqr, echo, mul, sqr, sqrOrExit, sqrOrThrow } from './fixtures';
 import { asyncRange, range, rejectionOf, SayWhen, squares, throwingGenerator, useSharedPool } from './helpers';
 

@@ -2,7 +2,7 @@
  * A pool of N workers runs N tasks at once, and a task never waits behind a running one while a
  * worker is free: the promise a Python pool keeps by having idle workers take the next task.
  */
-import { type ContextName } from 'mpool';
+import { type ContextName } from '@mpool/pool';
 import { firstStartsAlone, hold, sqr } from './fixtures';
 import { expectAllRunning, fileWritten, range, squares, useGates, usePools, WORKERS } from './helpers';
 

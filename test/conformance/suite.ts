@@ -3,7 +3,7 @@
  * tests (_TestPool, _TestPoolWorkerErrors, _TestPoolWorkerLifetime) and mpool's API contract.
  * Each context's test file runs it with one line: `conformance('thread')`.
  */
-import type { ContextName } from 'mpool';
+import type { ContextName } from '@mpool/pool';
 import { applyTests } from './apply';
 import { crashTests } from './crashes';
 import { dataTests } from './data';

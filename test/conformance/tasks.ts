@@ -4,7 +4,7 @@
  */
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { task, type ContextName } from 'mpool';
+import { task, type ContextName } from '@mpool/pool';
 import { cube, fixture, half, negate, platformSep, triple } from './fixtures';
 import { drain, range, rejectionOf, squares, useSharedPool } from './helpers';
 

@@ -4,7 +4,7 @@
  * of its wait on a queue; proxies are released when their task ends, on both sides of the
  * channel, and those from `initargs` when their worker does.
  */
-import { Manager, ManagerClosedError, WorkerCrashedError, type SharedList, type SharedLock, type SharedQueue, type SharedValue } from 'mpool';
+import { Manager, ManagerClosedError, WorkerCrashedError, type SharedList, type SharedLock, type SharedQueue, type SharedValue } from '@mpool/pool';
 import { range, rejectionOf, usePools, useSharedPool, WORKERS } from '../conformance/helpers';
 import { CONTEXTS, useManagers, WAIT_MS, watchEndpoints } from './support';
 

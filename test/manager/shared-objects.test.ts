@@ -7,7 +7,7 @@
  * has (globals, `require`). Their parameters are typed as the parent's objects, whose methods are
  * all async: in a worker the same calls go through a proxy.
  */
-import type { SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, Shared } from 'mpool';
+import type { SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, Shared } from '@mpool/pool';
 import { byValue, range, rejectionOf, usePools, useSharedPool, WORKERS } from '../conformance/helpers';
 import { CONTEXTS, sum, useManagers, WAIT_MS } from './support';
 

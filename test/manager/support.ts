@@ -4,7 +4,7 @@
  * workers' proxies.
  */
 import { Connection } from '@mpool/core';
-import { Manager, type ContextName } from 'mpool';
+import { Manager, type ContextName } from '@mpool/pool';
 
 export const CONTEXTS: readonly ContextName[] = ['thread', 'fork', 'spawn', 'forkserver', 'auto'];
 
@@ -39,7 +39,7 @@ export interface EndpointWatch {
 }
 
 /**
- * Counts the parent's open endpoints. 'mpool' offers no way to see them, so this watches
+ * Counts the parent's open endpoints. mpool offers no way to see them, so this watches
  * @mpool/core's `Connection` (one per worker that has called a shared object): it notes every
  * connection a frame is delivered to, and sums their `openEndpoints`. A worker's proxy is
  * released by a frame of its own, which the parent handles a few microtasks after it arrives, so

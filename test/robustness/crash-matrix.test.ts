@@ -19,7 +19,7 @@
  * ('auto' runs on threads until a task needs a process, and none of these does.)
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { AbortError, TimeoutError, WorkerCrashedError, type ContextName, type Pool } from 'mpool';
+import { AbortError, TimeoutError, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
 import { crashInTimer, exitWith, hold, sqr } from '../conformance/fixtures';
 import { fileWritten, kindOf, range, rejectionOf, squares, useGates, usePools, type Gate, type PoolSettings } from '../conformance/helpers';
 import { allocateWithoutBound, CONTEXTS, PROCESS_CONTEXTS, recurseWithoutEnd, rejectUnhandled, stall, workerPid, workersAtOnce } from './support';

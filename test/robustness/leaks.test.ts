@@ -5,7 +5,7 @@
  * collections: the test runner's heap is nobody's to measure.
  */
 import { join } from 'node:path';
-import { Pool, task, type ContextName } from 'mpool';
+import { Pool, task, type ContextName } from '@mpool/pool';
 import { exitWith, FIXTURES, sqr } from '../conformance/fixtures';
 import { range, rejectionOf, squares, useGates } from '../conformance/helpers';
 import { childrenOf, CONTEXTS, report, runProgram, workerPid, workersAtOnce } from './support';

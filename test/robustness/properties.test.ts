@@ -5,7 +5,7 @@
  * the pool ends the run with all its workers taking work.
  */
 import fc from 'fast-check';
-import { Pool, TimeoutError, WorkerCrashedError, type AsyncResult } from 'mpool';
+import { Pool, TimeoutError, WorkerCrashedError, type AsyncResult } from '@mpool/pool';
 import { drain, useGates } from '../conformance/helpers';
 import { CONTEXTS, CRASH_CODE_BASE, mapStep, step, within, workersAtOnce, type Step, type StepKind } from './support';
 

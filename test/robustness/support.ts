@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { task, type ContextName, type Pool, type TaskOptions } from 'mpool';
+import { task, type ContextName, type Pool, type TaskOptions } from '@mpool/pool';
 import { fixture, hold } from '../conformance/fixtures';
 import { range, type Gate } from '../conformance/helpers';
 

@@ -4,7 +4,7 @@
  * timeout: otherwise its worker is lost to the pool for good. The scheduler is the same for every
  * backend; a thread and a process context are enough to show it.
  */
-import type { ContextName, Pool } from 'mpool';
+import type { ContextName, Pool } from '@mpool/pool';
 import { drain, rejectionOf, useGates, usePools } from '../conformance/helpers';
 import { mapStep, workersAtOnce, type Step } from './support';
 

@@ -1,6 +1,6 @@
 /**
  * @mpool/core: the scheduler, the Pool API, AsyncResult, the errors, the wire protocol and the
- * Executor interface that backends implement. Users import `mpool`; backends import this.
+ * Executor interface that backends implement. Users import `@mpool/pool`; backends import this.
  */
 export { AsyncResult, type ResultCallbacks } from './async-result.js';
 export {

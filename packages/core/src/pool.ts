@@ -35,7 +35,7 @@ export interface PoolOptions {
   initargs?: readonly unknown[];
   /** Tasks a worker runs before it is replaced by a fresh one. Default: no limit (`null`). */
   maxtasksperchild?: number | null;
-  /** Where workers run; see the `mpool` package for the names. */
+  /** Where workers run; see the `@mpool/pool` package for the names. */
   context?: string;
   /**
    * Milliseconds any task (for maps: any chunk) may run before it fails with `TimeoutError` and
@@ -101,7 +101,7 @@ export class Pool {
 
   /**
    * @param options the number of workers, or the options; default: one worker per CPU.
-   * @param backend the context's backend; the `mpool` package supplies it from `options.context`.
+   * @param backend the context's backend; the `@mpool/pool` package supplies it from `options.context`.
    */
   constructor(options: number | PoolOptions | undefined, backend: PoolBackend) {
     const opts: PoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});

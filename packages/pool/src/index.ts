@@ -1,7 +1,7 @@
 /**
  * mpool: Python's `multiprocessing.Pool` for Node.js, on worker threads.
  * @example
- * import { Pool, task } from 'mpool';
+ * import { Pool, task } from '@mpool/pool';
  * const sqr = task<(x: number) => number>(new URL('./tasks.js', import.meta.url), 'sqr');
  * await using pool = new Pool(4);
  * console.log(await pool.map(sqr, [1, 2, 3])); // [1, 4, 9]
