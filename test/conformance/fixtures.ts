@@ -49,6 +49,12 @@ export interface InitState {
 }
 export const initState = task<() => InitState>(workers, 'initState');
 
+const hostileErrors = fixture('hostile-errors.cjs');
+/** The kinds of thrown value whose reading throws (see fixtures/hostile-errors.cjs). */
+export const HOSTILE_KINDS = (require(hostileErrors) as { HOSTILE_KINDS: readonly string[] }).HOSTILE_KINDS;
+export const throwHostile = task<(kind: string) => never>(hostileErrors, 'throwHostile');
+export const hostileItem = task<(item: [kind: string, fail: boolean]) => string>(hostileErrors, 'hostileItem');
+
 const commonjs = fixture('commonjs.cjs');
 export const cube = task<(x: number) => number>(commonjs, 'cube');
 export const negate = task<(x: number) => number>(commonjs, 'negate');

@@ -3,7 +3,7 @@
  * initializer tests of _TestPool's siblings).
  */
 import { InitializerError, Pool, PoolStateError, type ContextName } from '@mpool/pool';
-import { asyncInit, exitWith, failingInit, init, initState, sqr, workerId, type InitState } from './fixtures';
+import { asyncInit, exitWith, failingInit, init, initState, sqr, throwHostile, workerId, type InitState } from './fixtures';
 import { range, rejectionOf, squares, usePools } from './helpers';
 
 /** How many results each worker produced. */
@@ -87,6 +87,16 @@ export function initTests(context: ContextName): void {
       await expect(pool.apply(sqr, [3])).rejects.toBeInstanceOf(PoolStateError);
       await expect(pool.map(sqr, [3])).rejects.toBeInstanceOf(PoolStateError);
       expect(() => pool.imap(sqr, [3])).toThrow(PoolStateError);
+    });
+
+    test.each([
+      ['a Proxy whose traps throw', 'proxy', /could not be read: a Proxy \(reading it threw Error: getter proxy\)/],
+      ['an error whose message getter throws', 'message', /message of this error could not be read: reading it threw Error: getter message/],
+    ])('an initializer that throws %s fails with an InitializerError that describes it', async (_, kind, words) => {
+      const pool = newPool({ processes: 1, initializer: throwHostile, initargs: [kind] });
+      const error = await rejectionOf(pool.apply(sqr, [1]));
+      expect(error).toBeInstanceOf(InitializerError);
+      expect((error as Error).message).toMatch(words);
     });
   });
 
