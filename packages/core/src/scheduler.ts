@@ -441,16 +441,7 @@ export class Scheduler {
   }
 
   #deliver(slot: Slot, job: Job, status: ResultStatus, value: unknown): void {
-    if (status === ResultStatus.Threw && slot.beforeFallback && job.state !== JobState.Cancelled) {
-      const error = decodeThrown(value as WireThrown);
-      if (this.#fallback?.when(error) === true) {
-        this.#moveToFallback(error);
-        job.state = JobState.Queued;
-        this.#queue.unshift(job);
-        this.#queuedWeight += job.weight;
-        return;
-      }
-    }
+    if (slot.beforeFallback && job.state !== JobState.Cancelled && this.#runsOnFallback(job, status, value)) return;
     const cancelled = job.state === JobState.Cancelled;
     job.state = JobState.Done;
     job.payload = undefined;
@@ -497,6 +488,27 @@ export class Scheduler {
       clearTimeout(job.timer);
       job.timer = undefined;
     }
+  }
+
+  /**
+   * Whether `job` failed with an error its worker's kind cannot get past but the fallback's can
+   * (the 'auto' context): then the pool moves, and the job goes back to the head of the queue to
+   * run on the fallback's workers. A chunk runs again whole, the items before the one that failed
+   * included: the results those gave on the first worker are dropped.
+   */
+  #runsOnFallback(job: Job, status: ResultStatus, value: unknown): boolean {
+    let thrown: WireThrown;
+    if (status === ResultStatus.Threw) thrown = value as WireThrown;
+    else if (status === ResultStatus.ChunkThrew) thrown = (value as ChunkFailure)[2];
+    else return false;
+    const error = decodeThrown(thrown);
+    if (this.#fallback?.when(error) !== true) return false;
+    this.#moveToFallback(error);
+    this.#clearTimer(job);
+    job.state = JobState.Queued;
+    this.#queue.unshift(job);
+    this.#queuedWeight += job.weight;
+    return true;
   }
 
   /** A job ran past its timeout: it fails, and its worker, which may never return, is replaced. */
