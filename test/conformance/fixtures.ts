@@ -42,6 +42,8 @@ export const init = task<(...args: unknown[]) => void>(workers, 'init');
 export const asyncInit = task<(...args: unknown[]) => Promise<void>>(workers, 'asyncInit');
 export const firstStartsAlone = task<(claimDir: string, gatePath: string) => void>(workers, 'firstStartsAlone');
 export const failingInit = task<(message: string) => void>(workers, 'failingInit');
+export const neverReady = task<(startedPath?: string) => Promise<never>>(workers, 'neverReady');
+export const spinForever = task<() => never>(workers, 'spinForever');
 
 export interface InitState {
   worker: string;

@@ -39,7 +39,10 @@ export interface PoolOptions {
   context?: string;
   /**
    * Milliseconds any task (for maps: any chunk) may run before it fails with `TimeoutError` and
-   * its worker is replaced; each call's `timeout` overrides it. Default: none.
+   * its worker is replaced; each call's `timeout` overrides it. It bounds each worker's
+   * initializer too, from when its module starts loading: a worker whose initializer runs longer
+   * fails to start, and after three such failures in a row the pool is broken (`InitializerError`).
+   * Default: none.
    */
   timeout?: number;
   /**
@@ -139,6 +142,7 @@ export class Pool {
       size,
       init: { initializer, initargs },
       maxTasksPerChild,
+      startTimeoutMs: this.#timeoutMs,
     });
   }
 
@@ -226,8 +230,9 @@ export class Pool {
   }
 
   /**
-   * Takes no more work; the workers exit once the pending work is done. Resolves when they have
-   * (the same as `join()` afterwards).
+   * Takes no more work; the workers exit once the pending work is done, and workers still starting
+   * (an initializer that never ends) are stopped then. Resolves when they have (the same as
+   * `join()` afterwards).
    */
   close(): Promise<void> {
     this.#scheduler.close();

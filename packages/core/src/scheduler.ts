@@ -74,6 +74,11 @@ export interface SchedulerOptions {
   readonly init: WorkerInit;
   /** Jobs per worker before it is replaced; `Infinity` for never. */
   readonly maxTasksPerChild: number;
+  /**
+   * Milliseconds a worker's initializer may run (from the worker's INITIALIZING) before its start
+   * counts as failed; `Infinity` for no limit.
+   */
+  readonly startTimeoutMs: number;
 }
 
 export class Scheduler {
@@ -84,6 +89,7 @@ export class Scheduler {
   readonly #size: number;
   readonly #init: WorkerInit;
   readonly #maxTasksPerChild: number;
+  readonly #startTimeoutMs: number;
 
   readonly #queue = new Deque<Job>();
   /** Weight of the jobs in the queue that are not cancelled. */
@@ -114,6 +120,7 @@ export class Scheduler {
     this.#size = options.size;
     this.#init = options.init;
     this.#maxTasksPerChild = options.maxTasksPerChild;
+    this.#startTimeoutMs = options.startTimeoutMs;
     this.#allExited = new Promise((resolve) => {
       this.#resolveAllExited = resolve;
     });
@@ -385,8 +392,15 @@ export class Scheduler {
       case MessageKind.Results:
         this.#onResults(slot, data);
         break;
+      case MessageKind.Initializing:
+        if (slot.state === SlotState.Starting && this.#startTimeoutMs !== Infinity && slot.startTimer === undefined) {
+          // Unreferenced: a start nobody waits for must not keep the program alive.
+          slot.startTimer = setTimeout(() => this.#startTimedOut(slot), this.#startTimeoutMs).unref();
+        }
+        break;
       case MessageKind.Ready:
         if (slot.state !== SlotState.Starting) return;
+        slot.clearStartTimer();
         slot.state = SlotState.Ready;
         this.#startupFailures = 0;
         if (this.#state !== 'running' && this.#pending === 0) this.#stop(slot);
@@ -404,6 +418,7 @@ export class Scheduler {
         })).deliver(data[1] as number, data[2]);
         break;
       case MessageKind.InitFailed: {
+        slot.clearStartTimer();
         const error = decodeThrown(data[1] as WireThrown);
         if (slot.beforeFallback && this.#fallback?.when(error) === true) {
           this.#moveToFallback(error);
@@ -468,7 +483,11 @@ export class Scheduler {
   }
 
   #jobFinished(): void {
-    if (--this.#pending === 0) this.#updateReferenced();
+    if (--this.#pending !== 0) return;
+    this.#updateReferenced();
+    // A closed pool with no work left lets its workers go, those still starting too (an
+    // initializer that never ends would otherwise hold close() and join() for ever).
+    if (this.#state === 'closed') this.#stopIdleWorkers();
   }
 
   /** Fails a job that never got (or lost) its result. */
@@ -612,6 +631,13 @@ export class Scheduler {
     slot.handle.terminate().catch(() => undefined);
   }
 
+  /** A worker's initializer ran past the pool's timeout: a failed start, like one that threw. */
+  #startTimedOut(slot: Slot): void {
+    slot.startTimer = undefined;
+    if (slot.state !== SlotState.Starting) return;
+    this.#startupFailed(slot, new TimeoutError(`A worker's initializer ran past the pool's timeout of ${this.#startTimeoutMs} ms; the worker was stopped`));
+  }
+
   #startupFailed(slot: Slot, error: unknown): void {
     this.#end(slot);
     if (++this.#startupFailures < STARTUP_FAILURE_LIMIT || this.#broken !== undefined) return;
@@ -621,6 +647,7 @@ export class Scheduler {
 
   #onExit(slot: Slot, info: WorkerExitInfo): void {
     this.#slots.delete(slot);
+    slot.clearStartTimer();
     slot.connection?.close();
     const jobs = slot.takeAll();
     const expected = slot.state === SlotState.Ending || (slot.state === SlotState.Retiring && jobs.length === 0);

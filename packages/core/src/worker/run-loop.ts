@@ -351,6 +351,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
 
   const start = async (): Promise<void> => {
     if (init.initializer !== undefined) {
+      // The pool times the initializer (its `timeout`) from here, not from the worker's boot.
+      channel.post([MessageKind.Initializing]);
       const initializer = await loadFunction(init.initializer);
       // Proxies in initargs live as long as the worker: never given back.
       await initializer(...hub.take(init.initargs, []));
