@@ -2,7 +2,6 @@
  * `Pool`: Python's `multiprocessing.Pool` API over the scheduler. This file checks arguments,
  * turns calls into jobs and owners, and guards the pool's lifecycle: running → closed → terminated.
  */
-import { availableParallelism } from 'node:os';
 import { AbortableApply, applyOwner } from './apply-run.js';
 import { AsyncResult, reject } from './async-result.js';
 import {
@@ -20,6 +19,7 @@ import type { Executor, WorkerLimits } from './executor.js';
 import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
 import { defaultChunksize, MapRun } from './map-run.js';
+import { checkPoolSize, defaultPoolSize, workersAtStart } from './pool-size.js';
 import { Scheduler, type Fallback } from './scheduler.js';
 import { describe, FnRegistry, type FnEntry, type Task } from './task.js';
 import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
@@ -27,7 +27,11 @@ import { RunMode } from './wire.js';
 
 /** Options of `new Pool(options)`, as Python's `Pool(processes, initializer, initargs, maxtasksperchild, context)`. */
 export interface PoolOptions {
-  /** Number of workers. Default: `os.availableParallelism()`. */
+  /**
+   * Number of workers: an integer from 1 to 1024 (mpool's limit). Up to one per CPU (and at least
+   * 16) start with the pool; a bigger pool starts the others as its work needs them, when more
+   * tasks or chunks are pending than it has workers. Default: `os.availableParallelism()`.
+   */
   processes?: number;
   /** Runs once in every worker before its first task, replacements included. */
   initializer?: Task;
@@ -116,8 +120,8 @@ export class Pool {
         throw new TypeError(`Unknown Pool option \`${key}\`; the options are ${[...POOL_OPTION_NAMES].join(', ')}`);
       }
     }
-    const size = opts.processes ?? availableParallelism();
-    checkPositiveInteger(size, 'processes');
+    const size = opts.processes ?? defaultPoolSize();
+    checkPoolSize(size);
     let maxTasksPerChild = Infinity;
     if (opts.maxtasksperchild !== undefined && opts.maxtasksperchild !== null) {
       checkPositiveInteger(opts.maxtasksperchild, 'maxtasksperchild');
@@ -140,13 +144,14 @@ export class Pool {
       context: backend.context,
       fallback: backend.fallback,
       size,
+      startAtOnce: workersAtStart(size),
       init: { initializer, initargs },
       maxTasksPerChild,
       startTimeoutMs: this.#timeoutMs,
     });
   }
 
-  /** The number of workers. */
+  /** The number of workers: the pool's size, whether or not they have all started yet. */
   get processes(): number {
     return this.#size;
   }

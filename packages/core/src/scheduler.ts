@@ -70,7 +70,10 @@ export interface SchedulerOptions {
   readonly context: string;
   /** Where to move on an error the first executor's workers cannot get past (the 'auto' context). */
   readonly fallback?: Fallback;
+  /** The most workers the pool has. */
   readonly size: number;
+  /** How many of them start at once; the others start when there is more work than workers. */
+  readonly startAtOnce: number;
   readonly init: WorkerInit;
   /** Jobs per worker before it is replaced; `Infinity` for never. */
   readonly maxTasksPerChild: number;
@@ -87,6 +90,7 @@ export class Scheduler {
   #fallback: Fallback | undefined;
   #movedToFallback = false;
   readonly #size: number;
+  readonly #startAtOnce: number;
   readonly #init: WorkerInit;
   readonly #maxTasksPerChild: number;
   readonly #startTimeoutMs: number;
@@ -118,6 +122,7 @@ export class Scheduler {
     this.#context = options.context;
     this.#fallback = options.fallback;
     this.#size = options.size;
+    this.#startAtOnce = options.startAtOnce;
     this.#init = options.init;
     this.#maxTasksPerChild = options.maxTasksPerChild;
     this.#startTimeoutMs = options.startTimeoutMs;
@@ -161,6 +166,9 @@ export class Scheduler {
     this.#queue.push(job);
     this.#queuedWeight += job.weight;
     if (this.#pending++ === 0) this.#updateReferenced();
+    // A big pool starts its workers as the work needs them (see #fill); cheap to ask when the
+    // pool has all its workers, as a pool that starts them at once has.
+    if (this.#pending > this.#slots.size && this.#slots.size < this.#size) this.#fill();
     if (!this.#dispatchQueued) {
       // Submissions made in one go (a loop of applyAsync) are dispatched together, once.
       this.#dispatchQueued = true;
@@ -564,11 +572,16 @@ export class Scheduler {
     return n;
   }
 
-  /** Starts workers until there are `size` active ones, while there is or may be work. */
+  /**
+   * Starts workers until there are enough active ones, while there is or may be work: `size` of
+   * them for a pool that starts them all at once; for a bigger pool, those it starts at once, or
+   * one for each job pending when there are more, up to `size`.
+   */
   #fill(): void {
     if (this.#broken !== undefined || this.#state === 'terminated') return;
     if (this.#state === 'closed' && this.#pending === 0) return;
-    for (let n = this.#activeCount(); n < this.#size; n++) this.#spawn();
+    const wanted = Math.min(this.#size, Math.max(this.#startAtOnce, this.#pending));
+    for (let n = this.#activeCount(); n < wanted; n++) this.#spawn();
   }
 
   #spawn(): void {
