@@ -181,7 +181,9 @@ export class Pool {
   /**
    * Runs `fn(...args)` in a worker; returns at once with an {@link AsyncResult}.
    * Throws `PoolStateError` when the pool no longer takes work.
-   * @param options `callback`, `errorCallback`, `timeout` (ms), `signal`.
+   * @param options `callback`, `errorCallback`, `timeout` (ms), `signal`. A callback that throws
+   *   is reported as an uncaught exception, as Node reports a throwing listener; the result is
+   *   settled all the same, and the pool goes on.
    * @example
    * const r = pool.applyAsync(sqr, [7], { callback: (v) => console.log(v) });
    * await r; // 49
