@@ -52,7 +52,7 @@ function describeFailure(failure: unknown): string {
   return attempt(() => (isErrorLike(failure) ? `${String(failure.name)}: ${String(failure.message)}` : String(failure)), UNREADABLE);
 }
 
-/** What kind of value `value` is, told without running any of its code. */
+/** What kind of value `value` is, told running as little of its code as can be (and guarded). */
 function kindOf(value: unknown): string {
   if (isProxy(value)) return 'a Proxy';
   if (value === null) return 'null';
