@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { task, WorkerCrashedError, type ContextName } from '@mpool/pool';
-import { fileWritten, useGates, usePools } from './conformance/helpers';
+import { task, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
+import { byValue, fileWritten, useGates, usePools } from './conformance/helpers';
 import { hold, workerId } from './conformance/fixtures';
 import { gone } from './robustness/support';
 
@@ -18,6 +18,12 @@ const initialised = task<() => boolean>(processTasks, 'initialised');
 const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
 const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
+interface Place {
+  item: number;
+  pid: number;
+  isMainThread: boolean;
+}
+const chdirAtTwo = task<(item: number) => Place>(join(FIXTURES, 'chdir-at.mjs'), 'chdirAtTwo');
 
 const PROCESS_CONTEXTS: ContextName[] = ['fork', 'spawn', 'forkserver'];
 
@@ -184,6 +190,43 @@ describe("the 'auto' context", () => {
       const fallbacks = emitWarning.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'MPOOL_CONTEXT_FALLBACK');
       expect(fallbacks).toHaveLength(1);
       expect(String(fallbacks[0][0])).toMatch(/'fork' processes/);
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+
+  /** What an async iterator yields, in order (Array.fromAsync is Node 22's). */
+  async function all<T>(iterator: AsyncIterable<T>): Promise<T[]> {
+    const values: T[] = [];
+    for await (const value of iterator) values.push(value);
+    return values;
+  }
+
+  /** Every call that runs work, over items 0…3 (item 2 cannot run in a thread), and its chunk size. */
+  const calls: [string, number, (pool: Pool) => Promise<Place[]>][] = [
+    ['apply', 1, async (pool) => [await pool.apply(chdirAtTwo, [2])]],
+    ['map', 4, (pool) => pool.map(chdirAtTwo, [0, 1, 2, 3], 4)],
+    ['starmap', 4, (pool) => pool.starmap(chdirAtTwo, [[0], [1], [2], [3]], 4)],
+    ['mapAsync', 4, (pool) => pool.mapAsync(chdirAtTwo, [0, 1, 2, 3], { chunksize: 4 }).get()],
+    ['imap', 1, (pool) => all(pool.imap(chdirAtTwo, [0, 1, 2, 3], 1))],
+    ['imapUnordered', 2, (pool) => all(pool.imapUnordered(chdirAtTwo, [0, 1, 2, 3], 2))],
+  ];
+
+  test.each(calls)('moves to processes when a task cannot run in a thread, through %s: the chunk that failed runs again whole on a process', async (_, chunksize, run) => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pool = newPool();
+      const places = await run(pool);
+      expect(pool.context).toBe('fork');
+      const byItem = new Map(places.map((place) => [place.item, place]));
+      expect([...byItem.keys()].sort(byValue)).toEqual(places.length === 1 ? [2] : [0, 1, 2, 3]);
+      // The items of item 2's chunk, those before it included, all ran in a worker process.
+      const first = 2 - (2 % chunksize);
+      for (let item = first; item < first + chunksize && item < 4; item++) {
+        const place = byItem.get(item);
+        expect(place?.isMainThread).toBe(true);
+        expect(place?.pid).not.toBe(process.pid);
+      }
     } finally {
       emitWarning.mockRestore();
     }

@@ -2,6 +2,10 @@
 import { AsyncResult, MpoolError, ResultNotReadyError, TimeoutError, type ContextName } from '@mpool/pool';
 import { echo, hold, mul, noop, sqr, throwTypeError } from './fixtures';
 import { rejectionOf, useGates, useSharedPool } from './helpers';
+import { report, runProgram } from '../robustness/support';
+
+/** A bound on the callback-throws program (a Node start and a pool's), past which it hangs. */
+const PROGRAM_LIMIT_MS = 20_000;
 
 export function applyTests(context: ContextName): void {
   describe('apply and applyAsync', () => {
@@ -68,6 +72,24 @@ export function applyTests(context: ContextName): void {
       await result.get();
       await result.wait();
       expect(calls).toBe(1);
+    });
+
+    test('a callback that throws is an uncaught exception, as a throwing listener is in Node: unhandled, the program ends with it on stderr', async () => {
+      const run = await runProgram('callback-throws.cjs', [context, 'crash'], { limitMs: PROGRAM_LIMIT_MS });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('Error: callback threw after 42');
+      expect(run.stderr).toContain('callback-throws.cjs');
+    });
+
+    test('a callback or errorCallback that throws, its uncaught exception handled, leaves the result settled and the pool working', async () => {
+      const run = await runProgram('callback-throws.cjs', [context, 'handle'], { limitMs: PROGRAM_LIMIT_MS });
+      expect(report(run)).toEqual({
+        caught: ['callback threw after 42', 'errorCallback threw after the task failed'],
+        successful: [true, false],
+        after: [49, [2, 3, 4]],
+      });
+      expect(run.stderr).toContain('uncaught: callback threw after 42');
+      expect(run.code).toBe(0);
     });
 
     test('applyAsync refuses callbacks that are not functions', () => {

@@ -4,15 +4,19 @@
  */
 import { type ContextName } from '@mpool/pool';
 import {
+  HOSTILE_KINDS,
+  hostileItem,
   rejectTypeError,
   throwAggregate,
   throwBuiltinSubclass,
   throwCustom,
+  throwHostile,
   throwTypeError,
   throwValue,
   throwWithCause,
   throwWithProps,
   throwWithValueCause,
+  workerId,
 } from './fixtures';
 import { rejectionOf, useSharedPool } from './helpers';
 
@@ -106,6 +110,35 @@ export function errorTests(context: ContextName): void {
       await expect(pool().apply(throwTypeError, ['once'])).rejects.toThrow(TypeError);
       await expect(pool().apply(throwTypeError, ['twice'])).rejects.toThrow(TypeError);
       expect(await pool().map((x: number) => x + 1, [1, 2, 3])).toEqual([2, 3, 4]);
+    });
+  });
+  describe('thrown values that throw when read', () => {
+    const pool = useSharedPool(context, 1);
+    /** Kinds whose message can be read: the rest of the error comes back, without what cannot be read. */
+    const messageReadable = new Set(['name', 'stack', 'cause', 'property']);
+
+    function expectDescribed(error: unknown, kind: string): void {
+      expect(error).toBeInstanceOf(Error);
+      if (messageReadable.has(kind)) {
+        expect(error).toMatchObject({ name: 'RangeError', message: 'readable message', code: 'E_READABLE' });
+      } else {
+        expect((error as Error).message).toMatch(/could not be read/);
+      }
+    }
+
+    const kinds = HOSTILE_KINDS.map((kind) => [kind]);
+
+    test.each(kinds)('%s, thrown by a task: the call fails with an error that describes it, and the same worker runs the next task', async (kind) => {
+      const before = await pool().apply(workerId);
+      expectDescribed(await rejectionOf(pool().apply(throwHostile, [kind])), kind);
+      expect(await pool().apply(workerId)).toBe(before);
+    });
+
+    test.each(kinds)('%s, thrown by an item of a map chunk: the map fails with an error that describes it, and the same worker runs the next task', async (kind) => {
+      const before = await pool().apply(workerId);
+      const items: [string, boolean][] = [[kind, false], [kind, false], [kind, true], [kind, false]];
+      expectDescribed(await rejectionOf(pool().map(hostileItem, items, items.length)), kind);
+      expect(await pool().apply(workerId)).toBe(before);
     });
   });
 }

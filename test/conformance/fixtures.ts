@@ -42,12 +42,20 @@ export const init = task<(...args: unknown[]) => void>(workers, 'init');
 export const asyncInit = task<(...args: unknown[]) => Promise<void>>(workers, 'asyncInit');
 export const firstStartsAlone = task<(claimDir: string, gatePath: string) => void>(workers, 'firstStartsAlone');
 export const failingInit = task<(message: string) => void>(workers, 'failingInit');
+export const neverReady = task<(startedPath?: string) => Promise<never>>(workers, 'neverReady');
+export const spinForever = task<() => never>(workers, 'spinForever');
 
 export interface InitState {
   worker: string;
   record: { args: unknown[]; runs: number } | null;
 }
 export const initState = task<() => InitState>(workers, 'initState');
+
+const hostileErrors = fixture('hostile-errors.cjs');
+/** The kinds of thrown value whose reading throws (see fixtures/hostile-errors.cjs). */
+export const HOSTILE_KINDS = (require(hostileErrors) as { HOSTILE_KINDS: readonly string[] }).HOSTILE_KINDS;
+export const throwHostile = task<(kind: string) => never>(hostileErrors, 'throwHostile');
+export const hostileItem = task<(item: [kind: string, fail: boolean]) => string>(hostileErrors, 'hostileItem');
 
 const commonjs = fixture('commonjs.cjs');
 export const cube = task<(x: number) => number>(commonjs, 'cube');

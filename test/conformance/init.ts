@@ -2,9 +2,18 @@
  * initializer, initargs and maxtasksperchild (CPython: _TestPoolWorkerLifetime, and the
  * initializer tests of _TestPool's siblings).
  */
-import { InitializerError, Pool, PoolStateError, type ContextName } from '@mpool/pool';
-import { asyncInit, exitWith, failingInit, init, initState, sqr, workerId, type InitState } from './fixtures';
-import { range, rejectionOf, squares, usePools } from './helpers';
+import { AbortError, InitializerError, Pool, PoolStateError, TimeoutError, type ContextName } from '@mpool/pool';
+import { within } from '../robustness/support';
+import { asyncInit, exitWith, failingInit, init, initState, neverReady, spinForever, sqr, throwHostile, workerId, type InitState } from './fixtures';
+import { fileWritten, range, rejectionOf, squares, useGates, usePools } from './helpers';
+
+/**
+ * The pool's timeout in the tests of initializers that never finish: ample for loading the
+ * initializer's module, and it is paid three times before the pool gives up.
+ */
+const INIT_TIMEOUT_MS = 250;
+/** A bound on close() and join() once nothing is left to wait for: past it, they hang. */
+const SETTLE_LIMIT_MS = 10_000;
 
 /** How many results each worker produced. */
 function countByWorker(ids: readonly string[]): Map<string, number> {
@@ -87,6 +96,47 @@ export function initTests(context: ContextName): void {
       await expect(pool.apply(sqr, [3])).rejects.toBeInstanceOf(PoolStateError);
       await expect(pool.map(sqr, [3])).rejects.toBeInstanceOf(PoolStateError);
       expect(() => pool.imap(sqr, [3])).toThrow(PoolStateError);
+    });
+
+    test.each([
+      ['a Proxy whose traps throw', 'proxy', /could not be read: a Proxy \(reading it threw Error: getter proxy\)/],
+      ['an error whose message getter throws', 'message', /message of this error could not be read: reading it threw Error: getter message/],
+    ])('an initializer that throws %s fails with an InitializerError that describes it', async (_, kind, words) => {
+      const pool = newPool({ processes: 1, initializer: throwHostile, initargs: [kind] });
+      const error = await rejectionOf(pool.apply(sqr, [1]));
+      expect(error).toBeInstanceOf(InitializerError);
+      expect((error as Error).message).toMatch(words);
+    });
+  });
+
+  describe('initializers that never finish', () => {
+    const newPool = usePools(context);
+    const newGate = useGates();
+
+    test.each([
+      ['never settles', neverReady],
+      ['never returns', spinForever],
+    ])("an initializer that %s fails its start once it runs past the pool's timeout: after three such starts the work fails with InitializerError, and close() and join() settle", async (_, initializer) => {
+      const pool = newPool({ processes: 1, initializer, timeout: INIT_TIMEOUT_MS });
+      const error = await rejectionOf(pool.apply(sqr, [2], { timeout: SETTLE_LIMIT_MS }));
+      expect(error).toBeInstanceOf(InitializerError);
+      expect((error as Error).cause).toBeInstanceOf(TimeoutError);
+      expect((error as Error).message).toContain(`initializer ran past the pool's timeout of ${INIT_TIMEOUT_MS} ms`);
+      await within(SETTLE_LIMIT_MS, 'close()', pool.close());
+      await within(SETTLE_LIMIT_MS, 'join()', pool.join());
+    });
+
+    test('close() ends workers stuck in their initializer once no work is left', async () => {
+      const stuck = newGate().started('initializer');
+      const pool = newPool({ processes: 1, initializer: neverReady, initargs: [stuck] });
+      const controller = new AbortController();
+      const result = pool.applyAsync(sqr, [2], { signal: controller.signal });
+      await fileWritten(stuck);
+      const closing = pool.close();
+      controller.abort();
+      await expect(result.get()).rejects.toBeInstanceOf(AbortError);
+      await within(SETTLE_LIMIT_MS, 'close()', closing);
+      await within(SETTLE_LIMIT_MS, 'join()', pool.join());
     });
   });
 

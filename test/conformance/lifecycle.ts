@@ -77,6 +77,12 @@ export function lifecycleTests(context: ContextName): void {
       expect(() => getContext(context).Pool(processes)).toThrow(RangeError);
     });
 
+    test.each([1025, 1e6])("a pool of %p workers, above mpool's limit, is refused with a RangeError that says the limit", (processes) => {
+      const refusal = new RangeError(`Expected \`processes\` to be an integer from 1 to 1024 (mpool's limit), got \`${processes}\``);
+      expect(() => new Pool({ processes, context })).toThrow(refusal);
+      expect(() => getContext(context).Pool(processes)).toThrow(refusal);
+    });
+
     test('a size that is not a number is refused with TypeError', () => {
       expect(() => new Pool({ processes: '2' as unknown as number, context })).toThrow(TypeError);
     });

@@ -12,7 +12,9 @@ export interface TaskOptions {
   /**
    * Milliseconds a task (for maps: a chunk) may run; past it, it fails with `TimeoutError` and
    * its worker is stopped and replaced. Default: the pool's `timeout`, else none.
-   * A task with a timeout runs alone on its worker, so its clock starts when it does.
+   * A task with a timeout runs alone on its worker, so its clock starts when it does: a task
+   * waiting for a worker, busy or still starting, is not timed, even when that worker's
+   * initializer never ends (the pool's `timeout` bounds initializers).
    */
   timeout?: number;
   /**

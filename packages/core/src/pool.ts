@@ -2,7 +2,6 @@
  * `Pool`: Python's `multiprocessing.Pool` API over the scheduler. This file checks arguments,
  * turns calls into jobs and owners, and guards the pool's lifecycle: running → closed → terminated.
  */
-import { availableParallelism } from 'node:os';
 import { AbortableApply, applyOwner } from './apply-run.js';
 import { AsyncResult, reject } from './async-result.js';
 import {
@@ -20,6 +19,7 @@ import type { Executor, WorkerLimits } from './executor.js';
 import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
 import { defaultChunksize, MapRun } from './map-run.js';
+import { checkPoolSize, defaultPoolSize, workersAtStart } from './pool-size.js';
 import { Scheduler, type Fallback } from './scheduler.js';
 import { describe, FnRegistry, type FnEntry, type Task } from './task.js';
 import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
@@ -27,7 +27,11 @@ import { RunMode } from './wire.js';
 
 /** Options of `new Pool(options)`, as Python's `Pool(processes, initializer, initargs, maxtasksperchild, context)`. */
 export interface PoolOptions {
-  /** Number of workers. Default: `os.availableParallelism()`. */
+  /**
+   * Number of workers: an integer from 1 to 1024 (mpool's limit). Up to one per CPU (and at least
+   * 16) start with the pool; a bigger pool starts the others as its work needs them, when more
+   * tasks or chunks are pending than it has workers. Default: `os.availableParallelism()`.
+   */
   processes?: number;
   /** Runs once in every worker before its first task, replacements included. */
   initializer?: Task;
@@ -39,7 +43,10 @@ export interface PoolOptions {
   context?: string;
   /**
    * Milliseconds any task (for maps: any chunk) may run before it fails with `TimeoutError` and
-   * its worker is replaced; each call's `timeout` overrides it. Default: none.
+   * its worker is replaced; each call's `timeout` overrides it. It bounds each worker's
+   * initializer too, from when its module starts loading: a worker whose initializer runs longer
+   * fails to start, and after three such failures in a row the pool is broken (`InitializerError`).
+   * Default: none.
    */
   timeout?: number;
   /**
@@ -113,8 +120,8 @@ export class Pool {
         throw new TypeError(`Unknown Pool option \`${key}\`; the options are ${[...POOL_OPTION_NAMES].join(', ')}`);
       }
     }
-    const size = opts.processes ?? availableParallelism();
-    checkPositiveInteger(size, 'processes');
+    const size = opts.processes ?? defaultPoolSize();
+    checkPoolSize(size);
     let maxTasksPerChild = Infinity;
     if (opts.maxtasksperchild !== undefined && opts.maxtasksperchild !== null) {
       checkPositiveInteger(opts.maxtasksperchild, 'maxtasksperchild');
@@ -137,12 +144,14 @@ export class Pool {
       context: backend.context,
       fallback: backend.fallback,
       size,
+      startAtOnce: workersAtStart(size),
       init: { initializer, initargs },
       maxTasksPerChild,
+      startTimeoutMs: this.#timeoutMs,
     });
   }
 
-  /** The number of workers. */
+  /** The number of workers: the pool's size, whether or not they have all started yet. */
   get processes(): number {
     return this.#size;
   }
@@ -172,7 +181,9 @@ export class Pool {
   /**
    * Runs `fn(...args)` in a worker; returns at once with an {@link AsyncResult}.
    * Throws `PoolStateError` when the pool no longer takes work.
-   * @param options `callback`, `errorCallback`, `timeout` (ms), `signal`.
+   * @param options `callback`, `errorCallback`, `timeout` (ms), `signal`. A callback that throws
+   *   is reported as an uncaught exception, as Node reports a throwing listener; the result is
+   *   settled all the same, and the pool goes on.
    * @example
    * const r = pool.applyAsync(sqr, [7], { callback: (v) => console.log(v) });
    * await r; // 49
@@ -226,8 +237,9 @@ export class Pool {
   }
 
   /**
-   * Takes no more work; the workers exit once the pending work is done. Resolves when they have
-   * (the same as `join()` afterwards).
+   * Takes no more work; the workers exit once the pending work is done, and workers still starting
+   * (an initializer that never ends) are stopped then. Resolves when they have (the same as
+   * `join()` afterwards).
    */
   close(): Promise<void> {
     this.#scheduler.close();

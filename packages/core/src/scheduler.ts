@@ -70,10 +70,18 @@ export interface SchedulerOptions {
   readonly context: string;
   /** Where to move on an error the first executor's workers cannot get past (the 'auto' context). */
   readonly fallback?: Fallback;
+  /** The most workers the pool has. */
   readonly size: number;
+  /** How many of them start at once; the others start when there is more work than workers. */
+  readonly startAtOnce: number;
   readonly init: WorkerInit;
   /** Jobs per worker before it is replaced; `Infinity` for never. */
   readonly maxTasksPerChild: number;
+  /**
+   * Milliseconds a worker's initializer may run (from the worker's INITIALIZING) before its start
+   * counts as failed; `Infinity` for no limit.
+   */
+  readonly startTimeoutMs: number;
 }
 
 export class Scheduler {
@@ -82,8 +90,10 @@ export class Scheduler {
   #fallback: Fallback | undefined;
   #movedToFallback = false;
   readonly #size: number;
+  readonly #startAtOnce: number;
   readonly #init: WorkerInit;
   readonly #maxTasksPerChild: number;
+  readonly #startTimeoutMs: number;
 
   readonly #queue = new Deque<Job>();
   /** Weight of the jobs in the queue that are not cancelled. */
@@ -112,8 +122,10 @@ export class Scheduler {
     this.#context = options.context;
     this.#fallback = options.fallback;
     this.#size = options.size;
+    this.#startAtOnce = options.startAtOnce;
     this.#init = options.init;
     this.#maxTasksPerChild = options.maxTasksPerChild;
+    this.#startTimeoutMs = options.startTimeoutMs;
     this.#allExited = new Promise((resolve) => {
       this.#resolveAllExited = resolve;
     });
@@ -154,6 +166,9 @@ export class Scheduler {
     this.#queue.push(job);
     this.#queuedWeight += job.weight;
     if (this.#pending++ === 0) this.#updateReferenced();
+    // A big pool starts its workers as the work needs them (see #fill); cheap to ask when the
+    // pool has all its workers, as a pool that starts them at once has.
+    if (this.#pending > this.#slots.size && this.#slots.size < this.#size) this.#fill();
     if (!this.#dispatchQueued) {
       // Submissions made in one go (a loop of applyAsync) are dispatched together, once.
       this.#dispatchQueued = true;
@@ -385,8 +400,15 @@ export class Scheduler {
       case MessageKind.Results:
         this.#onResults(slot, data);
         break;
+      case MessageKind.Initializing:
+        if (slot.state === SlotState.Starting && this.#startTimeoutMs !== Infinity && slot.startTimer === undefined) {
+          // Unreferenced: a start nobody waits for must not keep the program alive.
+          slot.startTimer = setTimeout(() => this.#startTimedOut(slot), this.#startTimeoutMs).unref();
+        }
+        break;
       case MessageKind.Ready:
         if (slot.state !== SlotState.Starting) return;
+        slot.clearStartTimer();
         slot.state = SlotState.Ready;
         this.#startupFailures = 0;
         if (this.#state !== 'running' && this.#pending === 0) this.#stop(slot);
@@ -404,6 +426,7 @@ export class Scheduler {
         })).deliver(data[1] as number, data[2]);
         break;
       case MessageKind.InitFailed: {
+        slot.clearStartTimer();
         const error = decodeThrown(data[1] as WireThrown);
         if (slot.beforeFallback && this.#fallback?.when(error) === true) {
           this.#moveToFallback(error);
@@ -441,16 +464,7 @@ export class Scheduler {
   }
 
   #deliver(slot: Slot, job: Job, status: ResultStatus, value: unknown): void {
-    if (status === ResultStatus.Threw && slot.beforeFallback && job.state !== JobState.Cancelled) {
-      const error = decodeThrown(value as WireThrown);
-      if (this.#fallback?.when(error) === true) {
-        this.#moveToFallback(error);
-        job.state = JobState.Queued;
-        this.#queue.unshift(job);
-        this.#queuedWeight += job.weight;
-        return;
-      }
-    }
+    if (slot.beforeFallback && job.state !== JobState.Cancelled && this.#runsOnFallback(job, status, value)) return;
     const cancelled = job.state === JobState.Cancelled;
     job.state = JobState.Done;
     job.payload = undefined;
@@ -477,7 +491,11 @@ export class Scheduler {
   }
 
   #jobFinished(): void {
-    if (--this.#pending === 0) this.#updateReferenced();
+    if (--this.#pending !== 0) return;
+    this.#updateReferenced();
+    // A closed pool with no work left lets its workers go, those still starting too (an
+    // initializer that never ends would otherwise hold close() and join() for ever).
+    if (this.#state === 'closed') this.#stopIdleWorkers();
   }
 
   /** Fails a job that never got (or lost) its result. */
@@ -497,6 +515,27 @@ export class Scheduler {
       clearTimeout(job.timer);
       job.timer = undefined;
     }
+  }
+
+  /**
+   * Whether `job` failed with an error its worker's kind cannot get past but the fallback's can
+   * (the 'auto' context): then the pool moves, and the job goes back to the head of the queue to
+   * run on the fallback's workers. A chunk runs again whole, the items before the one that failed
+   * included: the results those gave on the first worker are dropped.
+   */
+  #runsOnFallback(job: Job, status: ResultStatus, value: unknown): boolean {
+    let thrown: WireThrown;
+    if (status === ResultStatus.Threw) thrown = value as WireThrown;
+    else if (status === ResultStatus.ChunkThrew) thrown = (value as ChunkFailure)[2];
+    else return false;
+    const error = decodeThrown(thrown);
+    if (this.#fallback?.when(error) !== true) return false;
+    this.#moveToFallback(error);
+    this.#clearTimer(job);
+    job.state = JobState.Queued;
+    this.#queue.unshift(job);
+    this.#queuedWeight += job.weight;
+    return true;
   }
 
   /** A job ran past its timeout: it fails, and its worker, which may never return, is replaced. */
@@ -533,11 +572,16 @@ export class Scheduler {
     return n;
   }
 
-  /** Starts workers until there are `size` active ones, while there is or may be work. */
+  /**
+   * Starts workers until there are enough active ones, while there is or may be work: `size` of
+   * them for a pool that starts them all at once; for a bigger pool, those it starts at once, or
+   * one for each job pending when there are more, up to `size`.
+   */
   #fill(): void {
     if (this.#broken !== undefined || this.#state === 'terminated') return;
     if (this.#state === 'closed' && this.#pending === 0) return;
-    for (let n = this.#activeCount(); n < this.#size; n++) this.#spawn();
+    const wanted = Math.min(this.#size, Math.max(this.#startAtOnce, this.#pending));
+    for (let n = this.#activeCount(); n < wanted; n++) this.#spawn();
   }
 
   #spawn(): void {
@@ -600,6 +644,13 @@ export class Scheduler {
     slot.handle.terminate().catch(() => undefined);
   }
 
+  /** A worker's initializer ran past the pool's timeout: a failed start, like one that threw. */
+  #startTimedOut(slot: Slot): void {
+    slot.startTimer = undefined;
+    if (slot.state !== SlotState.Starting) return;
+    this.#startupFailed(slot, new TimeoutError(`A worker's initializer ran past the pool's timeout of ${this.#startTimeoutMs} ms; the worker was stopped`));
+  }
+
   #startupFailed(slot: Slot, error: unknown): void {
     this.#end(slot);
     if (++this.#startupFailures < STARTUP_FAILURE_LIMIT || this.#broken !== undefined) return;
@@ -609,6 +660,7 @@ export class Scheduler {
 
   #onExit(slot: Slot, info: WorkerExitInfo): void {
     this.#slots.delete(slot);
+    slot.clearStartTimer();
     slot.connection?.close();
     const jobs = slot.takeAll();
     const expected = slot.state === SlotState.Ending || (slot.state === SlotState.Retiring && jobs.length === 0);

@@ -6,7 +6,9 @@
  *   pool → worker   [RUN, defs | 0, fnId, mode, payload, fnId, mode, payload, …]
  *                   [STOP]                       finish what was sent, then exit
  *   either way      [RPC, objectId, data]        a call on a shared object (see shared.ts)
- *   worker → pool   [READY]                      module loader and initializer are done
+ *   worker → pool   [INITIALIZING]               the initializer is about to load and run (only
+ *                                                sent when there is one): its time starts
+ *                   [READY]                      module loader and initializer are done
  *                   [INIT_FAILED, WireThrown]    the initializer threw
  *                   [RESULTS, busyMs, status, value, status, value, …]
  *
@@ -25,6 +27,7 @@ export const enum MessageKind {
   InitFailed = 4,
   Results = 5,
   Rpc = 6,
+  Initializing = 7,
 }
 
 /** How a task's payload is applied to its function. */

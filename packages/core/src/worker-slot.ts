@@ -36,6 +36,8 @@ export class Slot {
   /** Its calls on shared objects; made on its first call. */
   connection: Connection | undefined;
   handle!: WorkerHandle;
+  /** Set while its initializer runs, when the pool has a `timeout`: the start fails when it fires. */
+  startTimer: NodeJS.Timeout | undefined;
   /** Its backend takes map chunks of numbers as Float64Array bytes. */
   packsNumbers = false;
 
@@ -45,6 +47,13 @@ export class Slot {
     readonly beforeFallback: boolean,
   ) {
     this.quota = quota;
+  }
+
+  /** Its start is over, one way or another: the start timer stops. */
+  clearStartTimer(): void {
+    if (this.startTimer === undefined) return;
+    clearTimeout(this.startTimer);
+    this.startTimer = undefined;
   }
 
   /** `job` was sent to this worker. */

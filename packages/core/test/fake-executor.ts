@@ -1,8 +1,8 @@
 /**
  * A fake backend the tests drive by hand. Every worker it starts is a `FakeWorker` that records
- * what the pool sends it and answers only when the test says so: `ready()`, `answer(…)`,
- * `reply(…)`, `initFailed(…)`, `exit(…)`. Nothing happens on its own, so the scheduler's every
- * step can be watched in order.
+ * what the pool sends it and answers only when the test says so: `initializing()`, `ready()`,
+ * `answer(…)`, `reply(…)`, `initFailed(…)`, `exit(…)`. Nothing happens on its own, so the
+ * scheduler's every step can be watched in order.
  *
  *   Pool ─send()──▶ FakeWorker.sent / .unanswered        (copied with structuredClone, as postMessage does)
  *   test ─ready()/answer()/exit()──▶ events.message / events.exit ──▶ scheduler
@@ -179,6 +179,11 @@ export class FakeWorker implements WorkerHandle {
   }
 
   // ── What the test makes the worker do ─────────────────────────────────────────────────────────
+
+  /** Replies INITIALIZING: the initializer starts to load and run (its time starts). */
+  initializing(): void {
+    this.#toPool([MessageKind.Initializing]);
+  }
 
   /** Replies READY: the initializer ran. */
   ready(): void {

@@ -1,7 +1,7 @@
 /**
  * What the scheduler does when workers die, fail to start, or cannot be sent a task.
  */
-import { DataCloneError, InitializerError, PoolStateError, WorkerCrashedError, type AsyncResult } from '@mpool/core';
+import { DataCloneError, InitializerError, PoolStateError, TimeoutError, WorkerCrashedError, type AsyncResult } from '@mpool/core';
 import { hasSettled, settle, type FakeWorker } from './fake-executor.js';
 import { useFakePools } from './pool-harness.js';
 
@@ -12,6 +12,8 @@ const identity = (x: unknown): unknown => x;
 
 const TINY_MS = 0.000001;
 const LONG_MS = 50;
+/** The pool's `timeout` in the tests of starts that run past it; the clock is jest's, moved by hand. */
+const TIMEOUT_MS = 100;
 
 function range(n: number, from = 0): number[] {
   return Array.from({ length: n }, (_, i) => from + i);
@@ -248,6 +250,63 @@ describe('workers that cannot start', () => {
     expect(executor.alive).toEqual([]);
     expect(await hasSettled(pool.close())).toBe(true);
     expect(await hasSettled(pool.join())).toBe(true);
+  });
+});
+
+describe("a start that runs past the pool's timeout", () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  test('a worker whose initializer runs past the timeout is stopped and replaced; three in a row break the pool with InitializerError', async () => {
+    const { pool, executor } = fakePool({ processes: 1, timeout: TIMEOUT_MS });
+    const result = pool.applyAsync(double, [3]);
+    for (let i = 0; i < 3; i++) {
+      executor.workers[i].initializing();
+      jest.advanceTimersByTime(TIMEOUT_MS - 1);
+      expect(executor.workers[i].terminateCalls).toBe(0);
+      jest.advanceTimersByTime(1);
+      expect(executor.workers[i].terminateCalls).toBe(1);
+      await settle();
+    }
+    const error: unknown = await result.get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InitializerError);
+    expect((error as Error).cause).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toMatch(new RegExp(`initializer ran past the pool's timeout of ${TIMEOUT_MS} ms`));
+    expect(executor.workers).toHaveLength(3);
+    expect(await hasSettled(pool.close())).toBe(true);
+  });
+
+  test('the clock starts when the initializer does (INITIALIZING), not at the boot, and stops at READY', async () => {
+    const { pool, executor } = fakePool({ processes: 1, timeout: TIMEOUT_MS });
+    const [worker] = executor.workers;
+    jest.advanceTimersByTime(TIMEOUT_MS * 10); // booting: not timed
+    worker.initializing();
+    jest.advanceTimersByTime(TIMEOUT_MS - 1);
+    worker.ready();
+    jest.advanceTimersByTime(TIMEOUT_MS * 10);
+    expect(worker.terminateCalls).toBe(0);
+    const result = pool.applyAsync(double, [4]);
+    await settle();
+    worker.answer(double);
+    expect(await result).toBe(8);
+  });
+
+  test("a call's own timeout does not count the wait for a worker to start: its clock starts with its task", async () => {
+    const { pool, executor } = fakePool(1);
+    const [worker] = executor.workers;
+    const result = pool.applyAsync(double, [5], { timeout: TIMEOUT_MS });
+    worker.initializing();
+    jest.advanceTimersByTime(TIMEOUT_MS * 10);
+    expect(result.ready()).toBe(false);
+    expect(worker.terminateCalls).toBe(0);
+    worker.ready();
+    await settle();
+    worker.answer(double);
+    expect(await result).toBe(10);
   });
 });
 

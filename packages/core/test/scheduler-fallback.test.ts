@@ -2,7 +2,7 @@
  * A pool with a fallback (the 'auto' context) moves, once, to the fallback backend when a worker
  * reports an error the fallback is for; watched here over two fake backends.
  */
-import { settle, threw, FakeExecutor } from './fake-executor.js';
+import { chunkThrew, settle, threw, FakeExecutor } from './fake-executor.js';
 import { useFakePools, type FakeFallback } from './pool-harness.js';
 
 const fakePool = useFakePools();
@@ -65,6 +65,26 @@ describe('moving to the fallback', () => {
     expect(processes.workers[0].tasks.map((t) => t.payload)).toEqual([[21]]);
     processes.workers[0].answer(double);
     expect(await result).toBe(42);
+  });
+
+  test('a chunk that stops at an item with an error the fallback is for runs again whole on the fallback', async () => {
+    const processes = new FakeExecutor();
+    const { pool, executor: threads } = fakePool(1, {}, fallbackTo(processes));
+    const [thread] = threads.workers;
+    thread.ready();
+    const result = pool.map(double, [1, 2, 3, 4], 4);
+    await settle();
+    thread.reply(LONG_MS, chunkThrew(2, [2, 4], unsupported()));
+    expect(pool.context).toBe('fork');
+    expect(thread.stopped).toBe(true);
+    thread.exit(0);
+
+    const [child] = processes.workers;
+    child.ready();
+    await settle();
+    expect(child.tasks.map((t) => t.payload)).toEqual([[1, 2, 3, 4]]);
+    child.answer(double);
+    expect(await result).toEqual([2, 4, 6, 8]);
   });
 
   test('other errors do not move the pool, and once moved the same error is an ordinary task error', async () => {

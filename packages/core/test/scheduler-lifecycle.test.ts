@@ -89,6 +89,20 @@ describe('close()', () => {
     expect(executor.alive).toEqual([]);
   });
 
+  test('close() ends a worker stuck in its initializer once the work waiting for it is withdrawn', async () => {
+    const { pool, executor } = fakePool(1);
+    const [worker] = executor.workers;
+    const controller = new AbortController();
+    const result = pool.applyAsync(double, [6], { signal: controller.signal });
+    worker.initializing();
+    const closing = pool.close();
+    expect(await hasSettled(closing)).toBe(false);
+    controller.abort();
+    await expect(result.get()).rejects.toHaveProperty('name', 'AbortError');
+    expect(worker.terminateCalls).toBe(1);
+    expect(await hasSettled(closing)).toBe(true);
+  });
+
   test('a worker that crashes while the pool is closing is replaced to finish the work', async () => {
     const { pool, executor } = fakePool(1);
     const results = [pool.applyAsync(double, [1]), pool.applyAsync(double, [2])];

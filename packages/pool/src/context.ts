@@ -7,7 +7,8 @@
  *   'spawn'       a fresh Node process, none of the parent's execArgv
  *   'forkserver'  processes, with a spare booted ahead so a replacement does not wait for Node
  *   'auto'        threads, moving to 'fork' processes when a task or the initializer cannot run
- *                 in a thread (the default)
+ *                 in a thread (the default); the task that could not runs again there, whatever
+ *                 the call, a map's chunk whole
  */
 import type { Executor, PoolBackend, WorkerLimits } from '@mpool/core';
 import { ForkserverExecutor, ProcessExecutor } from '@mpool/processes';

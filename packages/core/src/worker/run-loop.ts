@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encodeThrown } from '../error-codec.js';
+import { encodeThrown, safeMessage } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
 import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedBytes, packedView } from '../numbers.js';
@@ -25,6 +25,18 @@ type Callable = (...args: unknown[]) => unknown;
 /** A chunk that stopped at item `index`; thrown inside the loop, sent as a ChunkFailure. */
 class ChunkStop {
   constructor(readonly index: number, readonly before: unknown[], readonly thrown: unknown) {}
+}
+
+/**
+ * Whether a caught value is the loop's own ChunkStop. Guarded: `instanceof` on a thrown Proxy
+ * runs its traps, which may throw.
+ */
+function isChunkStop(value: unknown): value is ChunkStop {
+  try {
+    return value instanceof ChunkStop;
+  } catch {
+    return false;
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -234,7 +246,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       try {
         written = channel.post([MessageKind.Results, 0, batch[i], batch[i + 1]]) !== false && written;
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        // What failed may be a result's own getter, and what it threw anything at all.
+        const reason = safeMessage(error);
         written = channel.post([MessageKind.Results, 0, ResultStatus.Uncloneable, reason]) !== false && written;
       }
     }
@@ -301,7 +314,7 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
         if (arena !== undefined && mode !== RunMode.Apply && !isPackedNumbers(value)) value = arena.pack(value as unknown[]) ?? value;
         outbox.push(ResultStatus.Ok, value);
       } catch (thrown) {
-        if (thrown instanceof ChunkStop) {
+        if (isChunkStop(thrown)) {
           outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(thrown.thrown)]);
         } else {
           outbox.push(ResultStatus.Threw, encodeThrown(thrown));
@@ -338,6 +351,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
 
   const start = async (): Promise<void> => {
     if (init.initializer !== undefined) {
+      // The pool times the initializer (its `timeout`) from here, not from the worker's boot.
+      channel.post([MessageKind.Initializing]);
       const initializer = await loadFunction(init.initializer);
       // Proxies in initargs live as long as the worker: never given back.
       await initializer(...hub.take(init.initargs, []));
