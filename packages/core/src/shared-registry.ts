@@ -9,8 +9,12 @@ import { ManagerClosedError } from './errors.js';
 export interface SharedTarget {
   /** The object a given worker's calls go to (a lock gives each worker its own view). */
   view(connection: Connection): object;
-  /** The worker behind `connection` is gone: drop what it held (a lock it had not released). */
-  disconnected?(connection: Connection): void;
+  /**
+   * The worker behind `connection` has no proxy to the object any more: the tasks that held one
+   * ended and it was released, or the worker is gone (or being stopped). Drop what it held or
+   * waited for through it (a lock, a queue's get).
+   */
+  detached?(connection: Connection): void;
 }
 
 const targets = new Map<number, SharedTarget>();
@@ -28,8 +32,14 @@ export function unregisterShared(id: number): void {
   targets.delete(id);
 }
 
-
 type Listener = (event: { data: unknown }) => void;
+
+/** The type of comlink's message that ends a proxy (`releaseProxy`), as its wire format names it. */
+const RELEASE = 'RELEASE';
+
+function isRelease(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === RELEASE;
+}
 
 /** A comlink Endpoint for one object on one worker's channel. */
 class FrameEndpoint {
@@ -38,7 +48,6 @@ class FrameEndpoint {
   constructor(
     readonly id: number,
     readonly send: (id: number, data: unknown) => void,
-    readonly onIdle: (endpoint: FrameEndpoint) => void,
   ) {}
 
   postMessage(data: unknown): void {
@@ -51,8 +60,6 @@ class FrameEndpoint {
 
   removeEventListener(_type: string, listener: Listener): void {
     this.#listeners.delete(listener);
-    // comlink stops listening after a RELEASE: the worker's proxy is gone.
-    if (this.#listeners.size === 0) this.onIdle(this);
   }
 
   dispatch(data: unknown): void {
@@ -84,9 +91,8 @@ function liveView(id: number, connection: Connection): object {
 /** The shared-object calls of one worker. */
 export class Connection {
   readonly #send: (id: number, data: unknown) => void;
+  /** One for each object the worker has a proxy to and has called through it. */
   readonly #endpoints = new Map<number, FrameEndpoint>();
-  /** Every object this worker has called, for `disconnected`. */
-  readonly #used = new Set<number>();
   #closed = false;
 
   constructor(send: (id: number, data: unknown) => void) {
@@ -97,12 +103,16 @@ export class Connection {
   deliver(id: number, data: unknown): void {
     if (this.#closed) return;
     let endpoint = this.#endpoints.get(id);
-    if (endpoint === undefined) {
-      endpoint = new FrameEndpoint(id, this.#send, (idle) => {
-        if (this.#endpoints.get(idle.id) === idle) this.#endpoints.delete(idle.id);
-      });
+    if (isRelease(data)) {
+      // The worker's proxy is gone (a proxy it never called through has no endpoint to end).
+      // Handled now, not once comlink has answered: the frames of the worker's next task, through
+      // a new proxy to the same object, may come right behind.
+      if (endpoint === undefined) return;
+      this.#endpoints.delete(id);
+      targets.get(id)?.detached?.(this);
+    } else if (endpoint === undefined) {
+      endpoint = new FrameEndpoint(id, this.#send);
       this.#endpoints.set(id, endpoint);
-      this.#used.add(id);
       expose(liveView(id, this), endpoint as unknown as Endpoint);
     }
     endpoint.dispatch(data);
@@ -113,12 +123,15 @@ export class Connection {
     return this.#endpoints.size;
   }
 
-  /** The worker is gone: forget its endpoints, and let objects drop what it held. */
+  /**
+   * The worker is gone, or being stopped: its later frames are ignored, and the objects it had
+   * proxies to drop what it held.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const ids = [...this.#endpoints.keys()];
     this.#endpoints.clear();
-    for (const id of this.#used) targets.get(id)?.disconnected?.(this);
-    this.#used.clear();
+    for (const id of ids) targets.get(id)?.detached?.(this);
   }
 }

@@ -7,7 +7,7 @@
  * calling, so a worker that dies holding the lock (or waiting for it) lets it go.
  */
 import type { Connection } from '@mpool/core';
-import { CLOSED, DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
+import { CLOSED, DETACHED, SharedObject, VIEW } from './shared-object.js';
 
 /** A held lock: release it, or let `await using` do it. Releasing twice is harmless. */
 export interface LockHold {
@@ -60,7 +60,7 @@ export class SharedLock extends SharedObject {
     };
   }
 
-  override [DISCONNECTED](connection: Connection): void {
+  override [DETACHED](connection: Connection): void {
     this.#waiting = this.#waiting.filter((waiter) => waiter.owner !== connection);
     if (this.#holder?.owner === connection) this.#release(this.#holder.token);
   }

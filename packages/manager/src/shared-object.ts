@@ -7,7 +7,7 @@ import { registerShared, SHARED_KEY, type Connection, type SharedKind } from '@m
 
 /** Symbol-keyed hooks: a worker's calls travel by string paths, so it can never reach these. */
 export const VIEW = Symbol('mpool.view');
-export const DISCONNECTED = Symbol('mpool.disconnected');
+export const DETACHED = Symbol('mpool.detached');
 export const CLOSED = Symbol('mpool.closed');
 
 export abstract class SharedObject {
@@ -18,7 +18,7 @@ export abstract class SharedObject {
     this.kind = kind;
     this[SHARED_KEY] = registerShared({
       view: (connection) => this[VIEW](connection),
-      disconnected: (connection) => this[DISCONNECTED](connection),
+      detached: (connection) => this[DETACHED](connection),
     });
   }
 
@@ -27,8 +27,8 @@ export abstract class SharedObject {
     return this;
   }
 
-  /** A worker is gone: drop what it held. */
-  [DISCONNECTED](_connection: Connection): void {}
+  /** A worker's proxy to this object is gone (its task ended, or the worker): drop what it held. */
+  [DETACHED](_connection: Connection): void {}
 
   /** The manager closed: refuse whoever still waits (on a lock, on a queue). */
   [CLOSED](_error: Error): void {}
