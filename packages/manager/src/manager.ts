@@ -76,12 +76,18 @@ export class Manager {
     return this.#adopt(new SharedValue<T>(initial));
   }
 
-  /** A lock across workers and the parent: `await using held = await lock.acquire()`. */
+  /**
+   * A lock across workers and the parent: `await using held = await lock.acquire(timeoutMs?)`.
+   * A hold taken within a task is released, with a warning, if the task ends still holding it.
+   */
   lock(): SharedLock {
     return this.#adopt(new SharedLock());
   }
 
-  /** An async FIFO: `put`, `get(timeoutMs?)`, `getNowait`, `size`, `empty`. */
+  /**
+   * An async FIFO: `put`, `get(timeoutMs?)`, `getNowait`, `size`, `empty`. An item is never lost
+   * to a task that stopped waiting, nor to a worker that died before it arrived.
+   */
   queue<T>(): SharedQueue<T> {
     return this.#adopt(new SharedQueue<T>());
   }

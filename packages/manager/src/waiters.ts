@@ -42,9 +42,11 @@ export class Waiters<V> {
 
   /**
    * Joins the line; the promise fulfils when `shift()` hands this wait a value, and rejects with
-   * TimeoutError after `timeoutMs` (saying `what` did not happen), or when `refuseAll` is called.
+   * TimeoutError after `timeoutMs` (saying `what` did not happen; at once for 0), or when
+   * `refuseAll` is called.
    */
   wait(owner: Owner, waitId: number, timeoutMs: number | undefined, what: string): Promise<V> {
+    if (timeoutMs === 0) return Promise.reject(new TimeoutError(`${what} within 0 ms`));
     return new Promise<V>((resolve, reject) => {
       const entry: Entry<V> = { owner, waitId, resolve, reject, timer: undefined };
       this.#line.push(entry);

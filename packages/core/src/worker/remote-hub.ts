@@ -125,7 +125,7 @@ export class RemoteHub {
   #present(handle: SharedHandle, proxy: object): unknown {
     switch (handle.kind) {
       case 'lock':
-        return presentLock(proxy as unknown as RemoteLock);
+        return presentLock(proxy as unknown as RemoteLock, this.#currentScope);
       case 'queue':
         return presentQueue(proxy as unknown as RemoteQueue, this.#currentScope);
       default:

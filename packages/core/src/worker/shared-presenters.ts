@@ -8,6 +8,9 @@
  *                ◀─[item]───────  the worker confirms it (`confirm waitId`): it is the task's now
  *   task ends while waiting ─[cancel waitId]─▶ parent stops waiting, or puts the handed item back
  *   worker dies ─▶ parent puts back every item it handed and the worker did not confirm
+ *
+ * A lock's grant needs no confirming (the parent knows the holder, and lets go of a dead worker's
+ * hold), but a hold still held when its task ends is given back, and the parent warns of it.
  */
 import type { TaskScope } from './task-scope.js';
 
@@ -25,11 +28,16 @@ function never<T>(): Promise<T> {
 let lastWaitId = 0;
 
 /**
- * Runs `call` (a wait known to the parent as `waitId`) in the running task's scope: when the task
- * ends first, the parent is told to cancel the wait, and what arrives after that is dropped (the
- * parent took it back).
+ * Runs `call` (a wait known to the parent as `waitId`) in a task's scope, and `arrive` with what
+ * it got, at once, unless the task ended first: then the parent has been told to cancel the wait
+ * (and took back what it had sent), and the result is a promise that never settles.
  */
-async function scopedWait<R>(scope: TaskScope, cancel: (waitId: number) => Promise<unknown>, call: (waitId: number) => Promise<R>): Promise<{ value: R; waitId: number } | undefined> {
+async function scopedWait<V, R>(
+  scope: TaskScope,
+  cancel: (waitId: number) => Promise<unknown>,
+  call: (waitId: number) => Promise<V>,
+  arrive: (value: V, waitId: number) => R,
+): Promise<R> {
   const waitId = ++lastWaitId;
   let cancelled = false;
   const onEnd = (): void => {
@@ -37,36 +45,49 @@ async function scopedWait<R>(scope: TaskScope, cancel: (waitId: number) => Promi
     ignore(cancel(waitId));
   };
   scope.onEnd(onEnd);
+  let value: V;
   try {
-    const value = await call(waitId);
-    return cancelled ? undefined : { value, waitId };
+    value = await call(waitId);
   } catch (error) {
-    if (cancelled) return undefined;
+    if (cancelled) return never();
     throw error;
   } finally {
     scope.off(onEnd);
   }
+  return cancelled ? never() : arrive(value, waitId);
 }
 
 /** A lock as its proxy offers it to a worker. */
 export interface RemoteLock {
-  acquire(): Promise<number>;
-  release(token: number): Promise<void>;
+  acquire(timeoutMs: number | undefined, waitId: number): Promise<number>;
+  release(token: number, abandoned: boolean): Promise<void>;
+  cancel(waitId: number): Promise<void>;
   locked(): Promise<boolean>;
 }
 
-/** What a lock handle becomes in a worker: `await using held = await lock.acquire()`. */
-export function presentLock(remote: RemoteLock): unknown {
+/**
+ * What a lock handle becomes in a worker: `await using held = await lock.acquire()`. A hold still
+ * held when its task ends is given back (`abandoned`: the parent warns).
+ */
+export function presentLock(remote: RemoteLock, scope: () => TaskScope): unknown {
   return {
-    async acquire() {
-      const token = await remote.acquire();
-      let released = false;
-      const release = async (): Promise<void> => {
-        if (released) return; // as in the parent: releasing twice is harmless
-        released = true;
-        await remote.release(token);
-      };
-      return { release, [Symbol.asyncDispose]: release };
+    acquire(timeoutMs?: number): Promise<unknown> {
+      const taskScope = scope();
+      return scopedWait(taskScope, (waitId) => remote.cancel(waitId), (waitId) => remote.acquire(timeoutMs, waitId), (token) => {
+        let released = false;
+        const abandon = (): void => {
+          released = true;
+          ignore(remote.release(token, true));
+        };
+        taskScope.onEnd(abandon);
+        const release = async (): Promise<void> => {
+          if (released) return; // as in the parent: releasing twice is harmless
+          released = true;
+          taskScope.off(abandon);
+          await remote.release(token, false);
+        };
+        return { release, [Symbol.asyncDispose]: release };
+      });
     },
     locked: () => remote.locked(),
   };
@@ -84,13 +105,12 @@ export interface RemoteQueue {
 
 /** What a queue handle becomes in a worker: the queue's methods, each item confirmed on arrival. */
 export function presentQueue(remote: RemoteQueue, scope: () => TaskScope): unknown {
-  const take = async (timeoutMs: number | undefined, nowait: boolean): Promise<unknown> => {
-    const taken = await scopedWait(scope(), (waitId) => remote.cancel(waitId), (waitId) => remote.take(timeoutMs, nowait, waitId));
-    if (taken === undefined) return never();
-    if (taken.value === undefined) return undefined; // getNowait on an empty queue
-    ignore(remote.confirm(taken.waitId));
-    return taken.value[0];
-  };
+  const take = (timeoutMs: number | undefined, nowait: boolean): Promise<unknown> =>
+    scopedWait(scope(), (waitId) => remote.cancel(waitId), (waitId) => remote.take(timeoutMs, nowait, waitId), (got, waitId) => {
+      if (got === undefined) return undefined; // getNowait on an empty queue
+      ignore(remote.confirm(waitId));
+      return got[0];
+    });
   return {
     put: (item: unknown) => remote.put(item),
     get: (timeoutMs?: number) => take(timeoutMs, false),

@@ -7,15 +7,9 @@
 export class TaskScope {
   /** What to do when the task ends; made on the first wait, as most tasks never wait. */
   #cleanups: Set<() => void> | undefined;
-  #ended = false;
 
   /** `endsWithTask` false: the worker's own scope, which never ends while the worker lives. */
   constructor(readonly endsWithTask: boolean) {}
-
-  /** Whether the task has ended. */
-  get ended(): boolean {
-    return this.#ended;
-  }
 
   /** Runs `cleanup` when the task ends, unless `off(cleanup)` comes first. */
   onEnd(cleanup: () => void): void {
@@ -28,7 +22,6 @@ export class TaskScope {
 
   /** The task has ended: run its cleanups, in the order they were registered. */
   end(): void {
-    this.#ended = true;
     const cleanups = this.#cleanups;
     this.#cleanups = undefined;
     if (cleanups !== undefined) for (const cleanup of cleanups) cleanup();
