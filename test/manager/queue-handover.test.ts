@@ -10,9 +10,9 @@ import { CONTEXTS, useManagers, WAIT_MS } from './support';
 
 /**
  * The timeout of a task that waits on a queue for ever: long enough for it to reach its `get()`
- * on a loaded machine (two calls to the parent), short enough to keep the test quick.
+ * on a busy machine (two calls to the parent), short enough to keep the test quick.
  */
-const STOP_AFTER_MS = 1_000;
+const STOP_AFTER_MS = 2_000;
 
 /** Waits on `jobs` after telling the parent it does; returns what it gets. */
 async function waitForItem(jobs: SharedQueue<string>, signals: SharedQueue<string>): Promise<string> {
