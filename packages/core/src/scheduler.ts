@@ -415,6 +415,8 @@ export class Scheduler {
         else this.#dispatch();
         break;
       case MessageKind.Rpc:
+        // A worker being stopped is gone as far as shared objects go (see #end).
+        if (slot.state === SlotState.Ending) return;
         (slot.connection ??= new Connection((id, frame) => {
           try {
             slot.handle.send([MessageKind.Rpc, id, frame]);
@@ -637,10 +639,14 @@ export class Scheduler {
     for (const slot of this.#slots) if (slot.inFlight.length === 0) this.#stop(slot);
   }
 
-  /** Terminates a worker now; its exit is expected. */
+  /**
+   * Terminates a worker now; its exit is expected. Shared objects hear at once that it is gone:
+   * a queue must not hand the next item to a get() of the task just stopped.
+   */
   #end(slot: Slot): void {
     if (slot.state === SlotState.Ending) return;
     slot.state = SlotState.Ending;
+    slot.connection?.close();
     slot.handle.terminate().catch(() => undefined);
   }
 

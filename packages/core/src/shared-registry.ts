@@ -1,35 +1,91 @@
 /**
  * The parent side of shared objects: which objects are exposed, by id, and one Connection per
  * worker that answers that worker's calls with comlink's `expose`.
+ *
+ * An object stays exposed while something can still reach it: its handle in the parent (held
+ * here only weakly), or a worker's proxy (while any worker has one, the handle is held strongly).
+ * Between the two, a task's arguments hold the handle until its result comes. Once neither is
+ * left, the handle is collected and its entry goes with it.
  */
 import { expose, type Endpoint } from 'comlink';
 import { ManagerClosedError } from './errors.js';
 
-/** An exposed object, as its owner (a Manager) registers it. */
-export interface SharedTarget {
+/**
+ * An exposed object, as its owner (a Manager) registers it with its handle. It must not refer to
+ * the handle itself, or the handle would never be collected: the handle is passed to each call.
+ */
+export interface SharedTarget<H extends object = object> {
   /** The object a given worker's calls go to (a lock gives each worker its own view). */
-  view(connection: Connection): object;
-  /** The worker behind `connection` is gone: drop what it held (a lock it had not released). */
-  disconnected?(connection: Connection): void;
+  view(handle: H, connection: Connection): object;
+  /**
+   * The worker behind `connection` has no proxy to the object any more: the tasks that held one
+   * ended and it was released, or the worker is gone (or being stopped). Drop what it held or
+   * waited for through it (a lock, a queue's get).
+   */
+  detached?(handle: H, connection: Connection): void;
 }
 
-const targets = new Map<number, SharedTarget>();
+interface Entry {
+  readonly handle: WeakRef<object>;
+  readonly target: SharedTarget;
+  /** The handle, held while `attached` > 0. */
+  pinned: object | undefined;
+  /** Connections that have an endpoint for it: workers with a proxy they have called through. */
+  attached: number;
+}
+
+const entries = new Map<number, Entry>();
+/** Forgets the entry of a handle nothing refers to any more. */
+const collected = new FinalizationRegistry<number>((id) => entries.delete(id));
 let nextId = 1;
 
-/** Exposes `target` to workers; returns the id its handles carry. */
-export function registerShared(target: SharedTarget): number {
+/**
+ * Exposes `target` to workers for as long as `handle` (what the parent's code holds and passes
+ * to tasks) can be reached, or a worker has a proxy to it; returns the id its copies carry.
+ */
+export function registerShared<H extends object>(handle: H, target: SharedTarget<H>): number {
   const id = nextId++;
-  targets.set(id, target);
+  const entry: Entry = { handle: new WeakRef(handle), target: target as SharedTarget, pinned: undefined, attached: 0 };
+  entries.set(id, entry);
+  // No unregister token: V8 keeps the table of tokens at its largest size for good. An id
+  // unregistered before its handle is collected is simply deleted twice; ids are never reused.
+  collected.register(handle, id);
   return id;
 }
 
 /** Stops exposing an object: calls on its proxies reject from now on. */
 export function unregisterShared(id: number): void {
-  targets.delete(id);
+  entries.delete(id);
 }
 
+/** The handle of an exposed object, or undefined once it is unregistered or collected. */
+function handleOf(entry: Entry | undefined): object | undefined {
+  return entry === undefined ? undefined : (entry.pinned ?? entry.handle.deref());
+}
+
+/** A worker has called object `id` through a new proxy: keep it while the proxy lives. */
+function attach(id: number): void {
+  const entry = entries.get(id);
+  if (entry !== undefined && entry.attached++ === 0) entry.pinned = entry.handle.deref();
+}
+
+/** A worker's proxy to object `id` is gone. */
+function detach(id: number, connection: Connection): void {
+  const entry = entries.get(id);
+  if (entry === undefined) return;
+  const handle = handleOf(entry);
+  if (handle !== undefined) entry.target.detached?.(handle, connection);
+  if (--entry.attached === 0) entry.pinned = undefined;
+}
 
 type Listener = (event: { data: unknown }) => void;
+
+/** The type of comlink's message that ends a proxy (`releaseProxy`), as its wire format names it. */
+const RELEASE = 'RELEASE';
+
+function isRelease(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === RELEASE;
+}
 
 /** A comlink Endpoint for one object on one worker's channel. */
 class FrameEndpoint {
@@ -38,7 +94,6 @@ class FrameEndpoint {
   constructor(
     readonly id: number,
     readonly send: (id: number, data: unknown) => void,
-    readonly onIdle: (endpoint: FrameEndpoint) => void,
   ) {}
 
   postMessage(data: unknown): void {
@@ -51,8 +106,6 @@ class FrameEndpoint {
 
   removeEventListener(_type: string, listener: Listener): void {
     this.#listeners.delete(listener);
-    // comlink stops listening after a RELEASE: the worker's proxy is gone.
-    if (this.#listeners.size === 0) this.onIdle(this);
   }
 
   dispatch(data: unknown): void {
@@ -66,9 +119,10 @@ class FrameEndpoint {
  */
 function liveView(id: number, connection: Connection): object {
   const resolve = (): object => {
-    const target = targets.get(id);
-    if (target === undefined) throw new ManagerClosedError(`The shared object ${id} is no longer available: its manager was closed`);
-    return target.view(connection);
+    const entry = entries.get(id);
+    const handle = handleOf(entry);
+    if (entry === undefined || handle === undefined) throw new ManagerClosedError(`The shared object ${id} is no longer available: its manager was closed`);
+    return entry.target.view(handle, connection);
   };
   const forward = (view: object, value: unknown): unknown => (typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(view) : value);
   return new Proxy(function sharedObject() {}, {
@@ -84,9 +138,8 @@ function liveView(id: number, connection: Connection): object {
 /** The shared-object calls of one worker. */
 export class Connection {
   readonly #send: (id: number, data: unknown) => void;
+  /** One for each object the worker has a proxy to and has called through it. */
   readonly #endpoints = new Map<number, FrameEndpoint>();
-  /** Every object this worker has called, for `disconnected`. */
-  readonly #used = new Set<number>();
   #closed = false;
 
   constructor(send: (id: number, data: unknown) => void) {
@@ -97,12 +150,17 @@ export class Connection {
   deliver(id: number, data: unknown): void {
     if (this.#closed) return;
     let endpoint = this.#endpoints.get(id);
-    if (endpoint === undefined) {
-      endpoint = new FrameEndpoint(id, this.#send, (idle) => {
-        if (this.#endpoints.get(idle.id) === idle) this.#endpoints.delete(idle.id);
-      });
+    if (isRelease(data)) {
+      // The worker's proxy is gone (a proxy it never called through has no endpoint to end).
+      // Handled now, not once comlink has answered: the frames of the worker's next task, through
+      // a new proxy to the same object, may come right behind.
+      if (endpoint === undefined) return;
+      this.#endpoints.delete(id);
+      detach(id, this);
+    } else if (endpoint === undefined) {
+      endpoint = new FrameEndpoint(id, this.#send);
       this.#endpoints.set(id, endpoint);
-      this.#used.add(id);
+      attach(id);
       expose(liveView(id, this), endpoint as unknown as Endpoint);
     }
     endpoint.dispatch(data);
@@ -113,12 +171,15 @@ export class Connection {
     return this.#endpoints.size;
   }
 
-  /** The worker is gone: forget its endpoints, and let objects drop what it held. */
+  /**
+   * The worker is gone, or being stopped: its later frames are ignored, and the objects it had
+   * proxies to drop what it held.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const ids = [...this.#endpoints.keys()];
     this.#endpoints.clear();
-    for (const id of this.#used) targets.get(id)?.disconnected?.(this);
-    this.#used.clear();
+    for (const id of ids) detach(id, this);
   }
 }

@@ -12,8 +12,8 @@
 /** The key that marks a handle. */
 export const SHARED_KEY = '__mpoolShared';
 
-/** How the worker presents a handle: as a plain proxy, or as a lock usable with `await using`. */
-export type SharedKind = 'object' | 'lock';
+/** How the worker presents a handle: as a plain proxy, or as a lock or a queue whose waits belong to a task (see worker/shared-presenters.ts). */
+export type SharedKind = 'object' | 'lock' | 'queue';
 
 /** What travels in place of a shared object. */
 export interface SharedHandle {

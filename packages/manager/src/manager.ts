@@ -9,7 +9,7 @@
  * await pool.starmap(addTimes, [[counter, lock, 1000], [counter, lock, 1000]]); // tasks.ts: see the README
  * await counter.get(); // 2000
  */
-import { ManagerClosedError, registerShared, SHARED_KEY, unregisterShared, type SharedHandle } from '@mpool/core';
+import { ManagerClosedError, registerShared, SHARED_KEY, unregisterShared, type SharedHandle, type SharedKind } from '@mpool/core';
 import type { Remote } from 'comlink';
 import { SharedDict } from './shared-dict.js';
 import { SharedList } from './shared-list.js';
@@ -33,8 +33,12 @@ function checkIterable(value: unknown, name: string): void {
 }
 
 export class Manager {
-  readonly #ids = new Set<number>();
-  readonly #objects = new Set<SharedObject>();
+  /**
+   * The handles of the objects it shares, held weakly: an object that nobody refers to any more
+   * (no handle in the parent, no proxy in a worker) is let go before `close()`.
+   */
+  readonly #members = new Map<number, WeakRef<object>>();
+  readonly #collected = new FinalizationRegistry<number>((id) => this.#members.delete(id));
   #closed = false;
 
   /** Whether `close()` has been called. */
@@ -54,9 +58,11 @@ export class Manager {
     if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
       throw new TypeError(`Expected an object or a function to share, got \`${target === null ? 'null' : typeof target}\``);
     }
-    const id = registerShared({ view: () => target });
-    this.#ids.add(id);
-    return Object.freeze({ [SHARED_KEY]: id, kind: 'object' }) as unknown as Shared<T>;
+    // The handle is what the parent keeps and passes on; the registry keeps `target` only while
+    // the handle, or a worker's proxy, is alive.
+    const handle: { [SHARED_KEY]: number; kind: SharedKind } = { [SHARED_KEY]: 0, kind: 'object' };
+    handle[SHARED_KEY] = registerShared(handle, { view: () => target });
+    return this.#adopt(Object.freeze(handle) as SharedHandle) as unknown as Shared<T>;
   }
 
   /** A shared Map: `get`, `set`, `has`, `delete`, `size`, `keys`, `values`, `entries`, `clear`. */
@@ -76,29 +82,38 @@ export class Manager {
     return this.#adopt(new SharedValue<T>(initial));
   }
 
-  /** A lock across workers and the parent: `await using held = await lock.acquire()`. */
+  /**
+   * A lock across workers and the parent: `await using held = await lock.acquire(timeoutMs?)`.
+   * A hold taken within a task is released, with a warning, if the task ends still holding it.
+   */
   lock(): SharedLock {
     return this.#adopt(new SharedLock());
   }
 
-  /** An async FIFO: `put`, `get(timeoutMs?)`, `getNowait`, `size`, `empty`. */
+  /**
+   * An async FIFO: `put`, `get(timeoutMs?)`, `getNowait`, `size`, `empty`. An item is never lost
+   * to a task that stopped waiting, nor to a worker that died before it arrived.
+   */
   queue<T>(): SharedQueue<T> {
     return this.#adopt(new SharedQueue<T>());
   }
 
   /**
-   * Stops serving every object this manager shared: calls from workers reject with
+   * Stops serving every object this manager shared (those nobody referred to any more were let go
+   * already, as they were collected): calls from workers reject with
    * `ManagerClosedError`, and so do the waits in progress (`lock.acquire()`, `queue.get()`).
    * In the parent the objects stay usable as plain local objects. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const id of this.#ids) unregisterShared(id);
-    this.#ids.clear();
     const error = new ManagerClosedError('The manager was closed while this call waited');
-    for (const object of this.#objects) object[CLOSED](error);
-    this.#objects.clear();
+    for (const [id, member] of this.#members) {
+      unregisterShared(id);
+      const object = member.deref();
+      if (object instanceof SharedObject) object[CLOSED](error);
+    }
+    this.#members.clear();
   }
 
   /** `await using manager = new Manager()`: closes at the end of the block. */
@@ -106,11 +121,12 @@ export class Manager {
     await this.close();
   }
 
-  #adopt<T extends SharedObject>(object: T): T {
+  #adopt<T extends SharedHandle>(handle: T): T {
     this.#checkOpen('a new shared object');
-    this.#ids.add(object[SHARED_KEY]);
-    this.#objects.add(object);
-    return object;
+    const id = handle[SHARED_KEY];
+    this.#members.set(id, new WeakRef(handle));
+    this.#collected.register(handle, id); // no unregister token: see registerShared
+    return handle;
   }
 
   #checkOpen(what: string): void {

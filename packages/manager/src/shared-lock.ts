@@ -4,10 +4,14 @@
  *   await using held = await lock.acquire();   // released at the end of the block
  *
  * The parent keeps the lock; each worker's calls go through a view that knows which worker is
- * calling, so a worker that dies holding the lock (or waiting for it) lets it go.
+ * calling. A hold taken within a task is the task's: when the task ends (returns, throws) still
+ * holding it, the lock is released with a warning, as the task's proxies are; one taken by the
+ * initializer lasts as long as its worker. A worker that dies or is stopped lets go of what it
+ * held and of its waits.
  */
 import type { Connection } from '@mpool/core';
-import { CLOSED, DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
+import { CLOSED, DETACHED, SharedObject, VIEW } from './shared-object.js';
+import { checkTimeout, PARENT, Waiters, type Owner } from './waiters.js';
 
 /** A held lock: release it, or let `await using` do it. Releasing twice is harmless. */
 export interface LockHold {
@@ -15,28 +19,30 @@ export interface LockHold {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Who holds or waits: a worker's connection, or the parent itself. */
-type Owner = Connection | typeof PARENT;
-const PARENT = Symbol('parent');
+/** What an acquire() that runs out of time did not do. */
+const NOT_ACQUIRED = 'The lock was not acquired';
 
-interface Waiter {
-  readonly owner: Owner;
-  readonly grant: (token: number) => void;
-  readonly refuse: (error: Error) => void;
-}
+/** The code of the warning a task that ends holding a lock causes. */
+const LOCK_RELEASED_WARNING = 'MPOOL_LOCK_RELEASED';
 
 export class SharedLock extends SharedObject {
-  #holder: { owner: Owner; token: number } | undefined;
-  #waiting: Waiter[] = [];
+  #holder: { owner: Owner; token: number; waitId: number } | undefined;
+  readonly #waiting = new Waiters<number>();
   #nextToken = 1;
 
   constructor() {
     super('lock');
   }
 
-  /** Waits for the lock, then holds it. */
-  async acquire(): Promise<LockHold> {
-    const token = await this.#acquire(PARENT);
+  /**
+   * Waits for the lock, then holds it. With `timeoutMs`, gives up after that many milliseconds
+   * and rejects with `TimeoutError` (`acquire(0)` takes the lock only if it is free now), as
+   * Python's `acquire(timeout=…)`; by default it waits as long as it takes.
+   * @example
+   * await using held = await lock.acquire(1000); // TimeoutError if not held within a second
+   */
+  async acquire(timeoutMs?: number): Promise<LockHold> {
+    const token = await this.#acquire(PARENT, 0, timeoutMs);
     let released = false;
     const release = async (): Promise<void> => {
       if (released) return;
@@ -52,32 +58,46 @@ export class SharedLock extends SharedObject {
   }
 
   override [VIEW](connection: Connection): object {
-    // What a worker's proxy calls; the worker side turns acquire's token into a LockHold.
+    // What a worker's proxy calls; the worker side turns acquire's token into a LockHold, and
+    // gives the lock back (`abandoned`) for a task that ends holding it.
     return {
-      acquire: () => this.#acquire(connection),
-      release: (token: number) => this.#release(token),
+      acquire: (timeoutMs: number | undefined, waitId: number) => this.#acquire(connection, waitId, timeoutMs),
+      release: (token: number, abandoned: boolean) => {
+        this.#release(token);
+        if (abandoned) process.emitWarning('A task ended holding a lock of mpool\'s Manager; the lock was released', { code: LOCK_RELEASED_WARNING });
+      },
+      cancel: (waitId: number) => this.#cancel(connection, waitId),
       locked: () => this.locked(),
     };
   }
 
-  override [DISCONNECTED](connection: Connection): void {
-    this.#waiting = this.#waiting.filter((waiter) => waiter.owner !== connection);
+  override [DETACHED](connection: Connection): void {
+    this.#waiting.dropOwner(connection);
     if (this.#holder?.owner === connection) this.#release(this.#holder.token);
   }
 
   override [CLOSED](error: Error): void {
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const waiter of waiting) waiter.refuse(error);
+    this.#waiting.refuseAll(error);
   }
 
-  #acquire(owner: Owner): Promise<number> {
+  #acquire(owner: Owner, waitId: number, timeoutMs: number | undefined): Promise<number> {
+    try {
+      checkTimeout(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#holder === undefined) {
       const token = this.#nextToken++;
-      this.#holder = { owner, token };
+      this.#holder = { owner, token, waitId };
       return Promise.resolve(token);
     }
-    return new Promise<number>((grant, refuse) => this.#waiting.push({ owner, grant, refuse }));
+    return this.#waiting.wait(owner, waitId, timeoutMs, NOT_ACQUIRED);
+  }
+
+  /** A worker's task ended while waiting as `waitId`: stop waiting, or let go of what it was given. */
+  #cancel(connection: Connection, waitId: number): void {
+    if (this.#waiting.cancel(connection, waitId)) return;
+    if (this.#holder?.owner === connection && this.#holder.waitId === waitId) this.#release(this.#holder.token);
   }
 
   #release(token: number): void {
@@ -90,7 +110,7 @@ export class SharedLock extends SharedObject {
       return;
     }
     const nextToken = this.#nextToken++;
-    this.#holder = { owner: next.owner, token: nextToken };
-    next.grant(nextToken);
+    this.#holder = { owner: next.owner, token: nextToken, waitId: next.waitId };
+    next.resolve(nextToken);
   }
 }

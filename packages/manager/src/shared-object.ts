@@ -1,14 +1,24 @@
 /**
  * The base of the Manager's objects. An instance's only own properties are its handle, so that
  * passing it to a task (which copies it) sends the handle, and the worker gets a proxy; in the
- * parent it is the object itself. Every method is async, so the same code runs on both sides.
+ * parent it is the object itself, and is shared for as long as it can be reached there or from a
+ * worker's proxy. Every method is async, so the same code runs on both sides.
  */
-import { registerShared, SHARED_KEY, type Connection, type SharedKind } from '@mpool/core';
+import { registerShared, SHARED_KEY, type Connection, type SharedKind, type SharedTarget } from '@mpool/core';
 
 /** Symbol-keyed hooks: a worker's calls travel by string paths, so it can never reach these. */
 export const VIEW = Symbol('mpool.view');
-export const DISCONNECTED = Symbol('mpool.disconnected');
+export const DETACHED = Symbol('mpool.detached');
 export const CLOSED = Symbol('mpool.closed');
+
+/**
+ * How the registry reaches an object: through the object it is given, never one it keeps, so
+ * that an object nobody refers to any more is collected (see @mpool/core's shared-registry.ts).
+ */
+const OBJECT_TARGET: SharedTarget<SharedObject> = {
+  view: (object, connection) => object[VIEW](connection),
+  detached: (object, connection) => object[DETACHED](connection),
+};
 
 export abstract class SharedObject {
   readonly [SHARED_KEY]: number;
@@ -16,10 +26,7 @@ export abstract class SharedObject {
 
   constructor(kind: SharedKind = 'object') {
     this.kind = kind;
-    this[SHARED_KEY] = registerShared({
-      view: (connection) => this[VIEW](connection),
-      disconnected: (connection) => this[DISCONNECTED](connection),
-    });
+    this[SHARED_KEY] = registerShared(this, OBJECT_TARGET);
   }
 
   /** The object a given worker's calls go to; itself, unless it tracks who holds what. */
@@ -27,8 +34,8 @@ export abstract class SharedObject {
     return this;
   }
 
-  /** A worker is gone: drop what it held. */
-  [DISCONNECTED](_connection: Connection): void {}
+  /** A worker's proxy to this object is gone (its task ended, or the worker): drop what it held. */
+  [DETACHED](_connection: Connection): void {}
 
   /** The manager closed: refuse whoever still waits (on a lock, on a queue). */
   [CLOSED](_error: Error): void {}

@@ -1,30 +1,38 @@
 /**
  * `manager.queue()`: an async FIFO that the parent and tasks put to and get from, as Python's
- * `Manager().Queue()`. A worker that dies while waiting in `get()` stops waiting: no item is
- * handed to it.
+ * `Manager().Queue()`. No item is lost on its way to a task: a wait of a task that has ended (or
+ * been stopped, or whose worker died) is handed nothing, and an item handed to a worker stays
+ * noted until the worker confirms it; if the worker dies first, the item goes back to the front
+ * of the queue, in the order it was handed.
  */
-import { TimeoutError, type Connection } from '@mpool/core';
-import { CLOSED, DISCONNECTED, SharedObject, VIEW } from './shared-object.js';
+import type { Connection } from '@mpool/core';
+import { CLOSED, DETACHED, SharedObject, VIEW } from './shared-object.js';
+import { checkTimeout, PARENT, Waiters, type Owner } from './waiters.js';
 
-type Owner = Connection | typeof PARENT;
-const PARENT = Symbol('parent');
+/**
+ * Taken items' slots are dropped from the front once there are this many and they are at least
+ * half the array: rarely enough that copying the rest costs little per item.
+ */
+const COMPACT_AFTER = 1024;
 
-interface Getter<T> {
-  readonly owner: Owner;
-  readonly take: (item: T) => void;
-  readonly refuse: (error: Error) => void;
-}
+/** What a queue's get() that runs out of time did not see. */
+const NO_ITEM = 'No item arrived';
 
 export class SharedQueue<T> extends SharedObject {
+  /** The items, from `#head` on (a shift moves `#head`; the slots before it are compacted away). */
   readonly #items: T[] = [];
   #head = 0;
-  #getters: Getter<T>[] = [];
+  readonly #getters = new Waiters<T>();
+  /** Items handed to a worker's get() and not yet confirmed, per worker, in the order handed. */
+  readonly #handed = new Map<Connection, Map<number, T>>();
+
+  constructor() {
+    super('queue');
+  }
 
   /** Adds an item; a waiting `get()` receives it at once. */
   async put(item: T): Promise<void> {
-    const getter = this.#getters.shift();
-    if (getter !== undefined) getter.take(item);
-    else this.#items.push(item);
+    if (!this.#handOver(item)) this.#items.push(item);
   }
 
   /**
@@ -32,17 +40,13 @@ export class SharedQueue<T> extends SharedObject {
    * `timeoutMs` (default: wait as long as it takes).
    */
   get(timeoutMs?: number): Promise<T> {
-    return this.#get(PARENT, timeoutMs);
-  }
-
-  static #checkTimeout(timeoutMs: unknown): void {
-    if (timeoutMs === undefined) return;
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-      throw new TypeError(`Expected \`timeoutMs\` to be a number of milliseconds, got \`${typeof timeoutMs}\``);
+    try {
+      checkTimeout(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (timeoutMs < 0 || !Number.isFinite(timeoutMs)) {
-      throw new RangeError(`Expected \`timeoutMs\` to be a finite number of milliseconds ≥ 0, got \`${timeoutMs}\``);
-    }
+    if (this.#head < this.#items.length) return Promise.resolve(this.#shift() as T);
+    return this.#getters.wait(PARENT, 0, timeoutMs, NO_ITEM);
   }
 
   /** The oldest item, or `undefined` when the queue is empty. */
@@ -59,62 +63,96 @@ export class SharedQueue<T> extends SharedObject {
   }
 
   override [VIEW](connection: Connection): object {
+    // What a worker's proxy calls; the worker side turns it back into the queue's methods.
     return {
       put: (item: T) => this.put(item),
-      get: (timeoutMs?: number) => this.#get(connection, timeoutMs),
-      getNowait: () => this.getNowait(),
+      take: (timeoutMs: number | undefined, nowait: boolean, waitId: number) => this.#take(connection, timeoutMs, nowait, waitId),
+      confirm: (waitId: number) => this.#confirm(connection, waitId),
+      cancel: (waitId: number) => this.#cancel(connection, waitId),
       size: () => this.size(),
       empty: () => this.empty(),
     };
   }
 
-  override [DISCONNECTED](connection: Connection): void {
-    this.#getters = this.#getters.filter((getter) => getter.owner !== connection);
+  override [DETACHED](connection: Connection): void {
+    this.#getters.dropOwner(connection);
+    const handed = this.#handed.get(connection);
+    this.#handed.delete(connection);
+    if (handed !== undefined) this.#putBack([...handed.values()]);
   }
 
   override [CLOSED](error: Error): void {
-    const getters = this.#getters;
-    this.#getters = [];
-    for (const getter of getters) getter.refuse(error);
+    this.#getters.refuseAll(error);
+  }
+
+  /** A worker's get (`nowait`: getNowait): `[item]`, or undefined when `nowait` finds none. */
+  #take(connection: Connection, timeoutMs: number | undefined, nowait: boolean, waitId: number): Promise<[T] | undefined> {
+    try {
+      checkTimeout(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#head < this.#items.length) {
+      const item = this.#shift() as T;
+      this.#note(connection, waitId, item);
+      return Promise.resolve([item]);
+    }
+    if (nowait) return Promise.resolve(undefined);
+    return this.#getters.wait(connection, waitId, timeoutMs, NO_ITEM).then((item) => [item]);
+  }
+
+  /** Gives `item` to the oldest waiting get, if any; whether it did. */
+  #handOver(item: T): boolean {
+    const getter = this.#getters.shift();
+    if (getter === undefined) return false;
+    if (getter.owner !== PARENT) this.#note(getter.owner, getter.waitId, item);
+    getter.resolve(item);
+    return true;
+  }
+
+  #note(connection: Connection, waitId: number, item: T): void {
+    let handed = this.#handed.get(connection);
+    if (handed === undefined) this.#handed.set(connection, (handed = new Map()));
+    handed.set(waitId, item);
+  }
+
+  /** The worker has the item it waited for as `waitId`. */
+  #confirm(connection: Connection, waitId: number): void {
+    const handed = this.#handed.get(connection);
+    if (handed === undefined) return;
+    handed.delete(waitId);
+    if (handed.size === 0) this.#handed.delete(connection);
+  }
+
+  /** The worker's task ended while waiting as `waitId`: stop waiting, or take back what it was handed. */
+  #cancel(connection: Connection, waitId: number): void {
+    if (this.#getters.cancel(connection, waitId)) return;
+    const handed = this.#handed.get(connection);
+    if (handed === undefined || !handed.has(waitId)) return;
+    const item = handed.get(waitId) as T;
+    this.#confirm(connection, waitId);
+    this.#putBack([item]);
+  }
+
+  /** Items that went out and came back: first to the gets waiting, the rest at the front, in order. */
+  #putBack(items: readonly T[]): void {
+    let i = 0;
+    while (i < items.length && this.#handOver(items[i])) i++;
+    if (i < items.length) this.#items.splice(this.#head, 0, ...items.slice(i));
   }
 
   #shift(): T | undefined {
     if (this.#head === this.#items.length) return undefined;
-    const item = this.#items[this.#head++];
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined as T; // taken: the queue no longer keeps it
     if (this.#head === this.#items.length) {
       this.#items.length = 0;
       this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
+      // A queue that never empties would otherwise grow without end.
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
     }
     return item;
-  }
-
-  #get(owner: Owner, timeoutMs: number | undefined): Promise<T> {
-    try {
-      SharedQueue.#checkTimeout(timeoutMs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#head < this.#items.length) return Promise.resolve(this.#shift() as T);
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const getter: Getter<T> = {
-        owner,
-        take: (item) => {
-          if (timer !== undefined) clearTimeout(timer);
-          resolve(item);
-        },
-        refuse: (error) => {
-          if (timer !== undefined) clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.#getters.push(getter);
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.#getters = this.#getters.filter((g) => g !== getter);
-          reject(new TimeoutError(`No item arrived within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }
-    });
   }
 }

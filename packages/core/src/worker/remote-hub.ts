@@ -2,10 +2,13 @@
  * The worker side of shared objects: turns the handles in a task's arguments into comlink proxies
  * and routes the replies to them. A proxy is counted per task that holds it and released (its
  * parent-side endpoint with it) when the last such task ends; one from `initargs` lives as long as
- * the worker.
+ * the worker. The run loop says when each task begins and ends, so that what a task leaves
+ * waiting or held is let go with it (see task-scope.ts).
  */
 import { releaseProxy, wrap, type Endpoint } from 'comlink';
 import { isSharedHandle, SHARED_KEY, type SharedHandle } from '../shared.js';
+import { presentLock, presentQueue, type RemoteLock, type RemoteQueue } from './shared-presenters.js';
+import { TaskScope, WORKER_SCOPE } from './task-scope.js';
 
 type Listener = (event: { data: unknown }) => void;
 
@@ -43,32 +46,13 @@ interface Held {
   refs: number;
 }
 
-/** What a lock handle becomes in a worker: `await using held = await lock.acquire()`. */
-interface RemoteLock {
-  acquire(): Promise<number>;
-  release(token: number): Promise<void>;
-  locked(): Promise<boolean>;
-}
-
-function presentLock(remote: RemoteLock): unknown {
-  return {
-    async acquire() {
-      const token = await remote.acquire();
-      let released = false;
-      const release = async (): Promise<void> => {
-        if (released) return; // as in the parent: releasing twice is harmless
-        released = true;
-        await remote.release(token);
-      };
-      return { release, [Symbol.asyncDispose]: release };
-    },
-    locked: () => remote.locked(),
-  };
-}
-
 export class RemoteHub {
   readonly #send: (id: number, data: unknown) => void;
   readonly #held = new Map<number, Held>();
+  /** The running task's scope, made when it first waits; undefined between tasks. */
+  #scope: TaskScope | undefined;
+  #inTask = false;
+  readonly #currentScope = (): TaskScope => (this.#inTask ? (this.#scope ??= new TaskScope(true)) : WORKER_SCOPE);
 
   constructor(send: (id: number, data: unknown) => void) {
     this.#send = send;
@@ -81,7 +65,7 @@ export class RemoteHub {
 
   /**
    * `args` with every handle among them replaced by its proxy, and the ids taken (to give back
-   * with `release`); `args` itself when it holds none, which is the common case and costs a scan.
+   * with `endTask`); `args` itself when it holds none, which is the common case and costs a scan.
    */
   take(args: readonly unknown[], taken: number[]): readonly unknown[] {
     let out: unknown[] | undefined;
@@ -95,8 +79,27 @@ export class RemoteHub {
     return out ?? args;
   }
 
-  /** Gives back proxies taken for a task that has ended. */
-  release(taken: readonly number[]): void {
+  /** A task begins: its calls on shared objects belong to it until `endTask`. */
+  beginTask(): void {
+    this.#inTask = true;
+  }
+
+  /**
+   * The task has ended: lets go of what it left waiting or held, then gives back the proxies it
+   * took (`taken`, emptied), in that order, so that the parent hears of both before the release.
+   */
+  endTask(taken: number[]): void {
+    this.#inTask = false;
+    const scope = this.#scope;
+    this.#scope = undefined;
+    scope?.end();
+    if (taken.length > 0) {
+      this.#release(taken);
+      taken.length = 0;
+    }
+  }
+
+  #release(taken: readonly number[]): void {
     for (const id of taken) {
       const held = this.#held.get(id);
       if (held === undefined || --held.refs > 0) continue;
@@ -112,10 +115,21 @@ export class RemoteHub {
     if (held === undefined) {
       const endpoint = new FrameEndpoint(id, this.#send);
       const proxy = wrap(endpoint as unknown as Endpoint) as unknown as object;
-      held = { endpoint, proxy, presented: handle.kind === 'lock' ? presentLock(proxy as unknown as RemoteLock) : proxy, refs: 0 };
+      held = { endpoint, proxy, presented: this.#present(handle, proxy), refs: 0 };
       this.#held.set(id, held);
     }
     held.refs++;
     return held.presented;
+  }
+
+  #present(handle: SharedHandle, proxy: object): unknown {
+    switch (handle.kind) {
+      case 'lock':
+        return presentLock(proxy as unknown as RemoteLock, this.#currentScope);
+      case 'queue':
+        return presentQueue(proxy as unknown as RemoteQueue, this.#currentScope);
+      default:
+        return proxy;
+    }
   }
 }

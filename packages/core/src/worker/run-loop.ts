@@ -302,6 +302,7 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
         }
       }
       const started = performance.now();
+      hub.beginTask();
       try {
         let value = runTask(fn, mode, takeShared(hub, mode, payload, taken), arena);
         if (isThenable(value)) {
@@ -320,10 +321,7 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
           outbox.push(ResultStatus.Threw, encodeThrown(thrown));
         }
       }
-      if (taken.length > 0) {
-        hub.release(taken);
-        taken.length = 0;
-      }
+      hub.endTask(taken);
       const now = performance.now();
       busyMs += now - started;
       if (now - lastFlush >= FLUSH_INTERVAL_MS) flush();
