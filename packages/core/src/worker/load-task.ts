@@ -1,6 +1,6 @@
 /**
- * How a worker gets a task's function: a module's export, loaded with `import()`, or a plain
- * function rebuilt from its source.
+ * How a worker gets a task's function: a module's export, loaded with `import()` (TypeScript
+ * through tsx when the pool's program runs under it), or a plain function rebuilt from its source.
  * When that fails, or a rebuilt function fails for want of its closure, the error says what the
  * user can do about it, and not where in mpool it happened.
  */
@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FnSpec } from '../wire.js';
+import { typeScriptReady } from './typescript.js';
 
 export type Callable = (...args: unknown[]) => unknown;
 
@@ -82,6 +83,10 @@ function exportNames(ns: Record<string, unknown>): string[] {
 }
 
 async function importModule(url: string): Promise<Record<string, unknown>> {
+  // Under tsx, its hooks go in before the first module, whatever its extension: a JavaScript
+  // module may import TypeScript, and a module that failed to load is never tried again. Inline
+  // functions do not pay for them (about 0.2 s a worker thread).
+  await typeScriptReady();
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {

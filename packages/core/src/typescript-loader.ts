@@ -1,0 +1,129 @@
+/**
+ * TypeScript task modules in workers. A program run by `tsx main.ts` or `node --import tsx
+ * main.ts` loads `.ts` files through tsx's hooks; its workers have them only when given them:
+ *
+ *   'fork'                inherits the parent's execArgv, tsx's flags among them
+ *   'spawn', 'forkserver' get tsx's flags and nothing else of the parent's (`execArgv` below)
+ *   'thread'              registers tsx's hooks itself (`packageJson` below, and
+ *                         `registerTypeScript` in @mpool/core/worker): on Node 20, tsx's
+ *                         `--import` does nothing in a Worker
+ *
+ * tsx is found in the parent's execArgv, where either way of running it puts it: `--import tsx`
+ * as written, or the `tsx` command's `--require …/tsx/dist/preflight.cjs --import
+ * file:///…/tsx/dist/loader.mjs`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** How the parent loads TypeScript, for its workers to do the same. */
+export interface TypeScriptLoader {
+  /**
+   * The flags that load tsx, each module resolved to an absolute location (so that a worker
+   * finds it from any working directory): what a `'spawn'` worker gets of the parent's execArgv.
+   */
+  readonly execArgv: readonly string[];
+  /** The parent's execArgv without them: a worker thread registers tsx itself instead. */
+  readonly otherExecArgv: readonly string[];
+  /** tsx's package.json, from which a worker thread requires tsx's `register()` APIs. */
+  readonly packageJson: string;
+}
+
+/** Node flags that load a module before the program: the ways a loader is put in execArgv. */
+const PRELOAD_FLAGS = new Map([
+  ['--import', '--import'],
+  ['--require', '--require'],
+  ['-r', '--require'],
+  ['--loader', '--loader'],
+  ['--experimental-loader', '--experimental-loader'],
+]);
+
+/** The package whose hooks mpool knows how to hand on to workers. */
+const LOADER_PACKAGE = 'tsx';
+
+/**
+ * tsx's preflight, which the `tsx` command preloads, relays the program's signals to the command;
+ * for a worker process that would be wrong (its SIGTERM is the pool's, not the user's), and the
+ * loader does not need it.
+ */
+const NOT_FOR_WORKERS = /[\\/]preflight\.[cm]?js$/;
+
+/** One option of execArgv: one or two entries, and what it preloads, if it is a preload. */
+interface Option {
+  readonly original: readonly string[];
+  readonly preload?: { readonly flag: string; readonly specifier: string };
+}
+
+/** `execArgv` as options, in order. */
+function options(execArgv: readonly string[]): Option[] {
+  const out: Option[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    const eq = arg.indexOf('=');
+    const flag = PRELOAD_FLAGS.get(eq === -1 ? arg : arg.slice(0, eq));
+    if (flag === undefined) out.push({ original: [arg] });
+    else if (eq !== -1) out.push({ original: [arg], preload: { flag, specifier: arg.slice(eq + 1) } });
+    else if (i + 1 < execArgv.length) out.push({ original: [arg, execArgv[i + 1]], preload: { flag, specifier: execArgv[++i] } });
+    else out.push({ original: [arg] });
+  }
+  return out;
+}
+
+/** The file a preload names, as Node finds it from `cwd`; undefined when it cannot be found. */
+function resolvePreload(specifier: string, cwd: string): string | undefined {
+  try {
+    if (specifier.startsWith('file:')) return fileURLToPath(specifier);
+    if (isAbsolute(specifier) || specifier.startsWith('.')) return resolve(cwd, specifier);
+    return createRequire(join(cwd, '__mpool_loader__.js')).resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The package.json of the package `file` belongs to, when that package is `name`. */
+function owningPackage(file: string, name: string): string | undefined {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        const found = (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
+        // A package.json without a name only sets "type" for its folder: look further up.
+        if (typeof found === 'string') return found === name ? manifest : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Finds tsx among the preloads of `execArgv`; undefined when the program runs without it. */
+export function findTypeScriptLoader(execArgv: readonly string[], cwd: string): TypeScriptLoader | undefined {
+  const loaderArgs: string[] = [];
+  const otherExecArgv: string[] = [];
+  let packageJson: string | undefined;
+  for (const { original, preload } of options(execArgv)) {
+    const file = preload === undefined ? undefined : resolvePreload(preload.specifier, cwd);
+    const manifest = file === undefined ? undefined : owningPackage(file, LOADER_PACKAGE);
+    if (preload === undefined || file === undefined || manifest === undefined) {
+      otherExecArgv.push(...original);
+      continue;
+    }
+    packageJson ??= manifest;
+    if (NOT_FOR_WORKERS.test(file)) continue;
+    loaderArgs.push(preload.flag, preload.flag === '--require' ? file : pathToFileURL(file).href);
+  }
+  return packageJson === undefined ? undefined : { execArgv: loaderArgs, otherExecArgv, packageJson };
+}
+
+let current: { loader: TypeScriptLoader | undefined } | undefined;
+
+/**
+ * How this process loads TypeScript (its execArgv does not change, so this is worked out once);
+ * undefined when it does not run under tsx.
+ */
+export function typeScriptLoader(): TypeScriptLoader | undefined {
+  current ??= { loader: findTypeScriptLoader(process.execArgv, process.cwd()) };
+  return current.loader;
+}
