@@ -210,6 +210,8 @@ describe('the packages as published', () => {
       for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts']) {
         expect({ name, has: files.has(`package/${required}`) }).toEqual({ name, has: true });
       }
+      // A worker thread imports it to learn whether it can load TypeScript already (worker/typescript.ts).
+      if (name === '@mpool/core') expect(files.has('package/assets/typescript-probe.mts')).toBe(true);
       expect(await tarballText(tarball, 'LICENSE')).toBe(license);
       expect(await tarballText(tarball, 'README.md')).toContain(name);
       for (const map of [...files].filter((file) => file.endsWith('.map'))) {

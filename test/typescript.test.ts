@@ -41,7 +41,8 @@ async function runUnder(runner: string[]): Promise<Line[]> {
 }
 
 describe.each([
-  ['node --import tsx', ['--import', 'tsx']],
+  // With a flag a Worker refuses when given explicitly: threads must go on inheriting the program's flags.
+  ['node --import tsx --max-old-space-size=512', ['--import', 'tsx', '--max-old-space-size=512']],
   ['the tsx command', [TSX_CLI]],
 ])('TypeScript task modules under %s', (_, runner) => {
   let lines: Line[];

@@ -4,9 +4,9 @@
  *
  *   'fork'                inherits the parent's execArgv, tsx's flags among them
  *   'spawn', 'forkserver' get tsx's flags and nothing else of the parent's (`execArgv` below)
- *   'thread'              registers tsx's hooks itself (`packageJson` below, and
- *                         `registerTypeScript` in @mpool/core/worker): on Node 20, tsx's
- *                         `--import` does nothing in a Worker
+ *   'thread'              inherits the flags, and registers tsx's hooks itself where they do
+ *                         not reach a Worker, as on Node 20 (`packageJson` below, and
+ *                         worker/typescript.ts)
  *
  * tsx is found in the parent's execArgv, where either way of running it puts it: `--import tsx`
  * as written, or the `tsx` command's `--require …/tsx/dist/preflight.cjs --import
@@ -24,8 +24,6 @@ export interface TypeScriptLoader {
    * finds it from any working directory): what a `'spawn'` worker gets of the parent's execArgv.
    */
   readonly execArgv: readonly string[];
-  /** The parent's execArgv without them: a worker thread registers tsx itself instead. */
-  readonly otherExecArgv: readonly string[];
   /** tsx's package.json, from which a worker thread requires tsx's `register()` APIs. */
   readonly packageJson: string;
 }
@@ -49,23 +47,22 @@ const LOADER_PACKAGE = 'tsx';
  */
 const NOT_FOR_WORKERS = /[\\/]preflight\.[cm]?js$/;
 
-/** One option of execArgv: one or two entries, and what it preloads, if it is a preload. */
-interface Option {
-  readonly original: readonly string[];
-  readonly preload?: { readonly flag: string; readonly specifier: string };
+/** A module that an option of execArgv loads before the program. */
+interface Preload {
+  readonly flag: string;
+  readonly specifier: string;
 }
 
-/** `execArgv` as options, in order. */
-function options(execArgv: readonly string[]): Option[] {
-  const out: Option[] = [];
+/** The preloads of `execArgv`, in order, each flag in its long form. */
+function preloads(execArgv: readonly string[]): Preload[] {
+  const out: Preload[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i];
     const eq = arg.indexOf('=');
     const flag = PRELOAD_FLAGS.get(eq === -1 ? arg : arg.slice(0, eq));
-    if (flag === undefined) out.push({ original: [arg] });
-    else if (eq !== -1) out.push({ original: [arg], preload: { flag, specifier: arg.slice(eq + 1) } });
-    else if (i + 1 < execArgv.length) out.push({ original: [arg, execArgv[i + 1]], preload: { flag, specifier: execArgv[++i] } });
-    else out.push({ original: [arg] });
+    if (flag === undefined) continue;
+    if (eq !== -1) out.push({ flag, specifier: arg.slice(eq + 1) });
+    else if (i + 1 < execArgv.length) out.push({ flag, specifier: execArgv[++i] });
   }
   return out;
 }
@@ -101,20 +98,16 @@ function owningPackage(file: string, name: string): string | undefined {
 /** Finds tsx among the preloads of `execArgv`; undefined when the program runs without it. */
 export function findTypeScriptLoader(execArgv: readonly string[], cwd: string): TypeScriptLoader | undefined {
   const loaderArgs: string[] = [];
-  const otherExecArgv: string[] = [];
   let packageJson: string | undefined;
-  for (const { original, preload } of options(execArgv)) {
-    const file = preload === undefined ? undefined : resolvePreload(preload.specifier, cwd);
+  for (const preload of preloads(execArgv)) {
+    const file = resolvePreload(preload.specifier, cwd);
     const manifest = file === undefined ? undefined : owningPackage(file, LOADER_PACKAGE);
-    if (preload === undefined || file === undefined || manifest === undefined) {
-      otherExecArgv.push(...original);
-      continue;
-    }
+    if (file === undefined || manifest === undefined) continue;
     packageJson ??= manifest;
     if (NOT_FOR_WORKERS.test(file)) continue;
     loaderArgs.push(preload.flag, preload.flag === '--require' ? file : pathToFileURL(file).href);
   }
-  return packageJson === undefined ? undefined : { execArgv: loaderArgs, otherExecArgv, packageJson };
+  return packageJson === undefined ? undefined : { execArgv: loaderArgs, packageJson };
 }
 
 let current: { loader: TypeScriptLoader | undefined } | undefined;

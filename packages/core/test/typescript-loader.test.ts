@@ -12,13 +12,13 @@ const PREFLIGHT = join(TSX, 'dist', 'preflight.cjs');
 
 describe('findTypeScriptLoader', () => {
   test('`node --import tsx`: the loader, resolved from the working directory to a file URL', () => {
-    expect(findTypeScriptLoader(['--import', 'tsx'], ROOT)).toEqual({ execArgv: ['--import', LOADER_URL], otherExecArgv: [], packageJson: TSX_PACKAGE });
+    expect(findTypeScriptLoader(['--import', 'tsx'], ROOT)).toEqual({ execArgv: ['--import', LOADER_URL], packageJson: TSX_PACKAGE });
     expect(findTypeScriptLoader(['--import=tsx'], ROOT)?.execArgv).toEqual(['--import', LOADER_URL]);
   });
 
   test('the tsx command: its loader goes to workers, its preflight (which relays signals to the command) does not', () => {
     const found = findTypeScriptLoader(['--require', PREFLIGHT, '--import', LOADER_URL], '/');
-    expect(found).toEqual({ execArgv: ['--import', LOADER_URL], otherExecArgv: [], packageJson: TSX_PACKAGE });
+    expect(found).toEqual({ execArgv: ['--import', LOADER_URL], packageJson: TSX_PACKAGE });
   });
 
   test("tsx's CommonJS hook given to --require (or -r) is passed as an absolute path", () => {
@@ -26,11 +26,10 @@ describe('findTypeScriptLoader', () => {
     expect(findTypeScriptLoader(['-r', 'tsx/cjs'], ROOT)?.execArgv).toEqual(['--require', cjs]);
   });
 
-  test("the program's other flags, other preloads among them, stay out, in their order", () => {
+  test("the program's other flags and preloads are not the loader's", () => {
     const other = join(ROOT, 'test', 'fixtures', 'values.mjs');
     const found = findTypeScriptLoader(['--max-old-space-size=100', '--import', other, '--import', 'tsx', '--enable-source-maps', '--require', 'no-such-package'], ROOT);
     expect(found?.execArgv).toEqual(['--import', LOADER_URL]);
-    expect(found?.otherExecArgv).toEqual(['--max-old-space-size=100', '--import', other, '--enable-source-maps', '--require', 'no-such-package']);
   });
 
   test('a program without tsx has no TypeScript loader', () => {

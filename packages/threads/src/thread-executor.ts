@@ -23,12 +23,10 @@ export class ThreadExecutor implements Executor {
   }
 
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
-    // Under tsx, the thread registers tsx's hooks itself, in place of the flags that cannot.
-    const typeScript = typeScriptLoader();
-    const workerData: ThreadWorkerData = { init, typeScript: typeScript?.packageJson };
+    // Under tsx, the thread registers tsx's hooks itself where its flags do not reach it.
+    const workerData: ThreadWorkerData = { init, typeScript: typeScriptLoader()?.packageJson };
     const worker = new Worker(WORKER_ENTRY, {
       workerData,
-      execArgv: typeScript?.otherExecArgv.slice(),
       resourceLimits: this.#options.resourceLimits,
     });
     let uncaught: unknown;

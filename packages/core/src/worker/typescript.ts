@@ -2,9 +2,9 @@
  * A worker thread's TypeScript: tsx's hooks, registered from inside the thread. On Node 20 a
  * Worker runs no `--import` hooks of its own (tsx registers them on the main thread only), so the
  * pool tells the thread where the parent's tsx is (typescript-loader.ts), and the thread registers
- * both of tsx's hooks before it loads its first module: the ESM one for `import()` of `.ts` and
- * `.mts`, the CommonJS one for `.cts` files and `.ts` files that are CommonJS (no
- * `"type": "module"` above them).
+ * both of tsx's hooks before it loads its first module, unless it can load TypeScript already: the
+ * ESM one for `import()` of `.ts` and `.mts`, the CommonJS one for `.cts` files and `.ts` files
+ * that are CommonJS (no `"type": "module"` above them).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,22 +29,33 @@ function importTarget(entry: unknown): string | undefined {
   return importTarget(conditions.import) ?? importTarget(conditions.default);
 }
 
+/**
+ * A module of mpool's that only a thread that loads TypeScript as tsx does can import. Where
+ * tsx's `--import` reaches worker threads (newer Node versions), it has registered its hooks
+ * already, and registering them again would transform every module twice.
+ */
+const PROBE = pathToFileURL(join(__dirname, '..', '..', 'assets', 'typescript-probe.mts')).href;
+
 /** tsx's package.json, when this worker may register it; and the registration, once begun. */
 let loader: string | undefined;
 let registered: Promise<void> | undefined;
 
 /**
  * Lets this thread register the tsx whose package.json is `packageJson`, which it does before it
- * loads its first TypeScript module (`typeScriptReady`).
+ * loads its first module (`typeScriptReady`).
  */
 export function useTypeScript(packageJson: string): void {
   loader = packageJson;
 }
 
-/** Resolves once tsx's hooks are in, when this worker was given tsx; at once otherwise. */
+/** Resolves once this thread can load TypeScript, when it was given tsx; at once otherwise. */
 export function typeScriptReady(): Promise<void> {
-  if (loader === undefined) return Promise.resolve();
-  registered ??= registerTypeScript(loader);
+  const packageJson = loader;
+  if (packageJson === undefined) return Promise.resolve();
+  registered ??= import(PROBE).then(
+    () => undefined,
+    () => registerTypeScript(packageJson),
+  );
   return registered;
 }
 
