@@ -23,6 +23,8 @@ const TYPES_NODE = (JSON.parse(readFileSync(require.resolve('@types/node/package
 /** Packing, installing and a cold tsc can be slow on a busy machine; each step is bounded. */
 const STEP_LIMIT_MS = 180_000;
 const PROGRAM_LIMIT_MS = 60_000;
+/** npm and tsc can print a lot when they fail; all of it goes into the failure's message. */
+const OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
 
 interface Manifest {
   name: string;
@@ -45,7 +47,7 @@ const PACKAGES = readdirSync(join(ROOT, 'packages'))
 /** Runs a command; rejects with its output when it fails. */
 async function run(file: string, args: string[], cwd: string, timeout = PROGRAM_LIMIT_MS): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(file, args, { cwd, timeout, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await execFileAsync(file, args, { cwd, timeout, maxBuffer: OUTPUT_LIMIT_BYTES });
     return stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };

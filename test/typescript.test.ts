@@ -35,8 +35,9 @@ function preloads(execArgv: string[]): string[] {
   return out;
 }
 
-async function runUnder(runner: string[]): Promise<Line[]> {
-  const { stdout } = await execFileAsync(process.execPath, [...runner, PROGRAM, CONTEXTS.join(',')], { cwd: ROOT, timeout: PROGRAM_LIMIT_MS });
+async function runUnder(runner: string[], nodeOptions?: string): Promise<Line[]> {
+  const env = nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: nodeOptions };
+  const { stdout } = await execFileAsync(process.execPath, [...runner, PROGRAM, CONTEXTS.join(',')], { cwd: ROOT, env, timeout: PROGRAM_LIMIT_MS });
   return stdout.trim().split('\n').map((line) => JSON.parse(line) as Line);
 }
 
@@ -44,10 +45,11 @@ describe.each([
   // With a flag a Worker refuses when given explicitly: threads must go on inheriting the program's flags.
   ['node --import tsx --max-old-space-size=512', ['--import', 'tsx', '--max-old-space-size=512']],
   ['the tsx command', [TSX_CLI]],
-])('TypeScript task modules under %s', (_, runner) => {
+  ["NODE_OPTIONS='--import tsx'", [], '--import tsx'],
+])('TypeScript task modules under %s', (_, runner, nodeOptions?: string) => {
   let lines: Line[];
   beforeAll(async () => {
-    lines = await runUnder(runner);
+    lines = await runUnder(runner, nodeOptions);
   }, PROGRAM_LIMIT_MS);
 
   test.each(CONTEXTS)("load and run on '%s', initializer included", (context) => {
@@ -72,6 +74,11 @@ describe.each([
     for (const context of ['spawn', 'forkserver']) {
       const line = lines.find((l) => l.context === context) as Line;
       const flags = preloads(line.seen.execArgv);
+      // NODE_OPTIONS reaches them by their environment, and nothing is added to their flags.
+      if (nodeOptions !== undefined) {
+        expect(flags).toEqual([]);
+        continue;
+      }
       expect(flags).toHaveLength(2);
       expect(flags[0]).toBe('--import');
       expect(flags[1]).toMatch(/^file:\/\/.*[\\/]tsx[\\/]dist[\\/]loader\.mjs$/);

@@ -10,7 +10,7 @@
  *
  * tsx is found in the parent's execArgv, where either way of running it puts it: `--import tsx`
  * as written, or the `tsx` command's `--require …/tsx/dist/preflight.cjs --import
- * file:///…/tsx/dist/loader.mjs`.
+ * file:///…/tsx/dist/loader.mjs`; or in NODE_OPTIONS.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -114,9 +114,17 @@ let current: { loader: TypeScriptLoader | undefined } | undefined;
 
 /**
  * How this process loads TypeScript (its execArgv does not change, so this is worked out once);
- * undefined when it does not run under tsx.
+ * undefined when it does not run under tsx. tsx may come from NODE_OPTIONS too
+ * (`NODE_OPTIONS='--import tsx'`): child processes have that by their environment, so only
+ * threads need to hear of it.
  */
 export function typeScriptLoader(): TypeScriptLoader | undefined {
-  current ??= { loader: findTypeScriptLoader(process.execArgv, process.cwd()) };
+  if (current === undefined) {
+    const cwd = process.cwd();
+    const fromArgv = findTypeScriptLoader(process.execArgv, cwd);
+    const fromOptions = findTypeScriptLoader((process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), cwd);
+    const packageJson = fromArgv?.packageJson ?? fromOptions?.packageJson;
+    current = { loader: packageJson === undefined ? undefined : { execArgv: fromArgv?.execArgv ?? [], packageJson } };
+  }
   return current.loader;
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { FnSpec } from '../wire.js';
 import { typeScriptReady } from './typescript.js';
 
+/** A task's function as the worker calls it: its arguments and result are the wire's. */
 export type Callable = (...args: unknown[]) => unknown;
 
 /** Plain functions are rebuilt with a `require` that resolves from the working directory. */
