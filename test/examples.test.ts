@@ -121,6 +121,22 @@ test('typescript-tasks compiles, then runs typed tasks on threads and processes 
   expect(output).toContain("after the block, the last pool is 'terminated'");
 });
 
+test('typescript-tasks runs with no build step under tsx, its .ts task module loaded on every context', async () => {
+  const tsx = require.resolve('tsx/cli', { paths: [EXAMPLES] });
+  const contexts = ['thread', 'fork', 'spawn', 'forkserver', 'auto'];
+  const { stdout: output } = await execFileAsync(
+    process.execPath,
+    [tsx, join(EXAMPLES, 'typescript-tasks', 'main.ts'), '--limit', '10000', '--workers', '2', '--contexts', contexts.join(',')],
+    { cwd: ROOT, timeout: EXAMPLE_LIMIT_MS },
+  );
+  expect(linesStartingWith(output, 'below 10,000, 6171 takes the most Collatz steps: 261')).toHaveLength(contexts.length);
+  expect(linesStartingWith(output, 'top words: the ×6, of ×2, work ×2')).toHaveLength(contexts.length);
+  for (const context of contexts) expect(linesStartingWith(output, `${context}: 2 workers`)).toHaveLength(1);
+  // 'auto' stays on threads: the TypeScript module loads there.
+  expect(workerIds(linesStartingWith(output, 'auto:')).every(({ threadId }) => threadId !== '0')).toBe(true);
+  expect(output).toContain("after the block, the last pool is 'terminated'");
+});
+
 test('shared-state counts under a lock, fills a list and feeds tasks through queues, on threads and on processes', async () => {
   for (const context of ['thread', 'spawn']) {
     const output = await runExample('shared-state.mjs', ['--tasks', '4', '--increments', '25', '--items', '12', '--jobs', '6', '--workers', '2', '--context', context]);

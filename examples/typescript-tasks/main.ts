@@ -4,6 +4,10 @@
  *
  *   npx -y pnpm@12.4.2 --filter @mpool/examples typescript-tasks      # compiles, then runs
  *   node examples/typescript-tasks/dist/main.js [--limit 300000] [--workers 2] [--contexts thread,spawn]
+ *
+ * or, with no build step, under tsx (task modules in TypeScript load in every context):
+ *   npx -y pnpm@12.4.2 --filter @mpool/examples typescript-tasks-tsx
+ *   npx tsx examples/typescript-tasks/main.ts [--contexts thread,fork,spawn,forkserver,auto]
  */
 import { parseArgs } from 'node:util';
 import { Pool, task, type ContextName } from '@mpool/pool';
@@ -21,8 +25,9 @@ const limit = Number(values.limit);
 const workers = Number(values.workers);
 const contexts = values.contexts.split(',') as ContextName[];
 
-// dist/main.js and dist/tasks.js sit side by side, so the URL holds from wherever this is run.
-const tasksUrl = new URL('./tasks.js', import.meta.url);
+// The task module sits beside this file, in the same language: tasks.ts beside main.ts under
+// tsx, dist/tasks.js beside dist/main.js once compiled. The URL holds from wherever this is run.
+const tasksUrl = new URL(import.meta.url.endsWith('.ts') ? './tasks.ts' : './tasks.js', import.meta.url);
 // Written out, or taken from the module's own types: either way the pool's methods check
 // arguments and type results.
 const collatzSteps = task<(n: number) => number>(tasksUrl, 'collatzSteps');

@@ -1,6 +1,6 @@
 /**
- * Task functions written in TypeScript. The workers run the compiled `dist/tasks.js`: a worker
- * imports JavaScript, so a task module is compiled like the rest of the program.
+ * Task functions written in TypeScript. Compiled, the workers run `dist/tasks.js`; under tsx they
+ * load this file itself, as the program does.
  */
 import { threadId } from 'node:worker_threads';
 

@@ -13,6 +13,7 @@ import { initTests } from './init';
 import { lifecycleTests } from './lifecycle';
 import { mapTests } from './map';
 import { schedulingTests } from './scheduling';
+import { taskErrorTests } from './task-errors';
 import { taskTests } from './tasks';
 
 export function conformance(context: ContextName): void {
@@ -23,6 +24,7 @@ export function conformance(context: ContextName): void {
     errorTests(context);
     dataTests(context);
     taskTests(context);
+    taskErrorTests(context);
     schedulingTests(context);
     crashTests(context);
     initTests(context);

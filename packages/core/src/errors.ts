@@ -3,9 +3,18 @@
  * serialisation) and all share one base class, so `err instanceof MpoolError` catches them all.
  */
 
+/**
+ * What an error's constructor takes beside its message. Spelled out rather than the ES2022 lib's
+ * `ErrorOptions`, so that programs compiled against an older lib can read these declarations.
+ */
+export interface MpoolErrorOptions {
+  /** What led to this error; becomes its `cause`. */
+  cause?: unknown;
+}
+
 /** Base class of every error mpool itself raises. */
 export class MpoolError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -24,7 +33,7 @@ nameClass(MpoolError, 'MpoolError');
  * `join()` on a pool that is still running, a result lost to `terminate()`.
  */
 export class PoolStateError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -35,7 +44,7 @@ nameClass(PoolStateError, 'PoolStateError');
  * stopped and replaced).
  */
 export class TimeoutError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -58,7 +67,7 @@ export class WorkerCrashedError extends MpoolError {
   /** The signal that killed the worker (processes only), or `null`. */
   readonly signal: NodeJS.Signals | null;
 
-  constructor(message: string, exit: WorkerExit, options?: ErrorOptions) {
+  constructor(message: string, exit: WorkerExit, options?: MpoolErrorOptions) {
     super(message, options);
     this.exitCode = exit.code;
     this.signal = exit.signal;
@@ -71,7 +80,7 @@ nameClass(WorkerCrashedError, 'WorkerCrashedError');
  * After repeated failures the pool stops trying and rejects its pending work with this error.
  */
 export class InitializerError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -79,7 +88,7 @@ nameClass(InitializerError, 'InitializerError');
 
 /** An argument or a result could not be copied between the pool and its worker. */
 export class DataCloneError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -87,7 +96,7 @@ nameClass(DataCloneError, 'DataCloneError');
 
 /** `AsyncResult.successful()` was called before the result was ready. */
 export class ResultNotReadyError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -98,7 +107,7 @@ nameClass(ResultNotReadyError, 'ResultNotReadyError');
  * replaced. `cause` is the signal's `reason`.
  */
 export class AbortError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
@@ -106,7 +115,7 @@ nameClass(AbortError, 'AbortError');
 
 /** A call on a shared object whose Manager was closed, or on a Manager that is closed. */
 export class ManagerClosedError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }

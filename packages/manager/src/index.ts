@@ -1,5 +1,6 @@
 /** @mpool/manager: objects in the parent shared with tasks through comlink proxies. */
 export { Manager, type Shared } from './manager.js';
+export type { Remote } from './remote.js';
 export { SharedDict } from './shared-dict.js';
 export { SharedList } from './shared-list.js';
 export { SharedLock, type LockHold } from './shared-lock.js';

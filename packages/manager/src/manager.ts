@@ -10,13 +10,13 @@
  * await counter.get(); // 2000
  */
 import { ManagerClosedError, registerShared, SHARED_KEY, unregisterShared, type SharedHandle, type SharedKind } from '@mpool/core';
-import type { Remote } from 'comlink';
 import { SharedDict } from './shared-dict.js';
 import { SharedList } from './shared-list.js';
 import { SharedLock } from './shared-lock.js';
 import { CLOSED, SharedObject } from './shared-object.js';
 import { SharedQueue } from './shared-queue.js';
 import { SharedValue } from './shared-value.js';
+import type { Remote } from './remote.js';
 
 /**
  * What `manager.share(obj)` returns: a handle to pass to tasks (as an argument or in `initargs`),

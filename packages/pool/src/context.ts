@@ -4,7 +4,7 @@
  *
  *   'thread'      worker_threads: fastest start and messages, shares the process
  *   'fork'        child_process.fork, inheriting the parent's execArgv (loaders such as tsx) and env
- *   'spawn'       a fresh Node process, none of the parent's execArgv
+ *   'spawn'       a fresh Node process, none of the parent's execArgv but tsx's loader
  *   'forkserver'  processes, with a spare booted ahead so a replacement does not wait for Node
  *   'auto'        threads, moving to 'fork' processes when a task or the initializer cannot run
  *                 in a thread (the default); the task that could not runs again there, whatever

@@ -8,8 +8,7 @@
  */
 export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
 export { CONTEXT_NAMES, type ContextName } from './context.js';
-export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Shared } from '@mpool/manager';
-export type { Remote } from 'comlink';
+export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Remote, type Shared } from '@mpool/manager';
 export {
   AbortError,
   AsyncResult,

@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeThrown, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { decodeThrown, typeScriptLoader, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
 import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
@@ -28,7 +28,8 @@ export const TERMINATE_GRACE_MS = 500;
 export interface ProcessExecutorOptions {
   /**
    * `'fork'`: the child inherits the parent's `execArgv` (loaders such as tsx) and environment.
-   * `'spawn'`: a fresh Node with none of the parent's `execArgv`.
+   * `'spawn'`: a fresh Node with none of the parent's `execArgv`, but for a TypeScript loader
+   *   (tsx) the parent runs under, which task modules written in TypeScript need.
    */
   readonly start: 'fork' | 'spawn';
   /** Extra Node flags for every child, e.g. `--max-old-space-size=512`. */
@@ -163,7 +164,8 @@ export class ProcessExecutor implements Executor {
     let child: ChildProcess;
     try {
       path = nextSocketPath();
-      const inherited = this.#options.start === 'fork' ? process.execArgv : [];
+      // 'spawn' takes nothing of the parent's execArgv but the TypeScript loader task modules may need.
+      const inherited = this.#options.start === 'fork' ? process.execArgv : (typeScriptLoader()?.execArgv ?? []);
       child = fork(CHILD_ENTRY, [path], {
         execArgv: [...inherited, ...(this.#options.execArgv ?? [])],
         serialization: 'advanced',

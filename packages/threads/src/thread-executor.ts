@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { Executor, WorkerEvents, WorkerHandle, WorkerInit } from '@mpool/core';
+import { typeScriptLoader, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import type { ThreadWorkerData } from './worker.js';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
 
@@ -22,8 +23,10 @@ export class ThreadExecutor implements Executor {
   }
 
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
+    // Under tsx, the thread registers tsx's hooks itself where its flags do not reach it.
+    const workerData: ThreadWorkerData = { init, typeScript: typeScriptLoader()?.packageJson };
     const worker = new Worker(WORKER_ENTRY, {
-      workerData: init,
+      workerData,
       resourceLimits: this.#options.resourceLimits,
     });
     let uncaught: unknown;

@@ -6,3 +6,5 @@ export { runWorker } from './run-loop.js';
 export { encodeThrown } from '../error-codec.js';
 /** For a backend's transport: packed chunks of numbers (see numbers.ts). */
 export { isOutgoingPacked, packedBytes } from '../numbers.js';
+/** For a worker thread of a program that runs under tsx (see typescript-loader.ts). */
+export { useTypeScript } from './typescript.js';

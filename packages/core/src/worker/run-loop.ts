@@ -8,19 +8,16 @@
  * that) and, inside a long message, every FLUSH_INTERVAL_MS, so that results of quick tasks travel
  * together without a slow one holding the earlier ones back.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encodeThrown, safeMessage } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
 import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedBytes, packedView } from '../numbers.js';
+import { explainThrown, loadFunction, type Callable } from './load-task.js';
 import { RemoteHub } from './remote-hub.js';
 
 /** A result waits at most this long for companions before it is sent. */
 const FLUSH_INTERVAL_MS = 2;
-
-type Callable = (...args: unknown[]) => unknown;
 
 /** A chunk that stopped at item `index`; thrown inside the loop, sent as a ChunkFailure. */
 class ChunkStop {
@@ -42,29 +39,6 @@ function isChunkStop(value: unknown): value is ChunkStop {
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null
     && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-/** Plain functions are rebuilt with a `require` that resolves from the working directory. */
-const sourceRequire = createRequire(join(process.cwd(), '__mpool_task__.js'));
-
-async function loadFunction(spec: FnSpec): Promise<Callable> {
-  if (spec.kind === 'source') {
-    const build = new Function('require', `return (${spec.source}\n);`) as (req: NodeJS.Require) => unknown;
-    const fn = build(sourceRequire);
-    if (typeof fn !== 'function') throw new TypeError(`Task ${spec.label} did not rebuild into a function`);
-    return fn as Callable;
-  }
-  const ns = (await import(spec.module)) as Record<string, unknown>;
-  let fn = ns[spec.exportName];
-  // A CommonJS module whose named exports Node could not detect still has them on `default`.
-  if (fn === undefined && spec.exportName !== 'default') {
-    const cjs = ns.default;
-    if ((typeof cjs === 'object' || typeof cjs === 'function') && cjs !== null) fn = (cjs as Record<string, unknown>)[spec.exportName];
-  }
-  if (typeof fn !== 'function') {
-    throw new TypeError(`Export \`${spec.exportName}\` of ${spec.module} is not a function (got ${fn === null ? 'null' : typeof fn})`);
-  }
-  return fn as Callable;
 }
 
 /** Finishes a chunk whose item `i` returned a promise: the rest run one after another. */
@@ -316,9 +290,9 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
         outbox.push(ResultStatus.Ok, value);
       } catch (thrown) {
         if (isChunkStop(thrown)) {
-          outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(thrown.thrown)]);
+          outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(explainThrown(specs.get(fnId), thrown.thrown))]);
         } else {
-          outbox.push(ResultStatus.Threw, encodeThrown(thrown));
+          outbox.push(ResultStatus.Threw, encodeThrown(explainThrown(specs.get(fnId), thrown)));
         }
       }
       hub.endTask(taken);
@@ -364,7 +338,7 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       channel.post([MessageKind.Ready]);
     },
     (thrown: unknown) => {
-      channel.post([MessageKind.InitFailed, encodeThrown(thrown)]);
+      channel.post([MessageKind.InitFailed, encodeThrown(explainThrown(init.initializer, thrown))]);
     },
   );
 }
