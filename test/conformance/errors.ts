@@ -134,6 +134,18 @@ export function errorTests(context: ContextName): void {
       expect(await pool().apply(workerId)).toBe(before);
     });
 
+    test('a Proxy whose traps throw, thrown by an inline function: the call fails with an error that describes it, and the same worker runs the next task', async () => {
+      const before = await pool().apply(workerId);
+      const thrower = (): never => {
+        const trap = (): never => {
+          throw new Error('trap');
+        };
+        throw new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, has: trap });
+      };
+      expect((await rejectionOf(pool().apply(thrower))) as Error).toMatchObject({ message: expect.stringMatching(/could not be read/) });
+      expect(await pool().apply(workerId)).toBe(before);
+    });
+
     test.each(kinds)('%s, thrown by an item of a map chunk: the map fails with an error that describes it, and the same worker runs the next task', async (kind) => {
       const before = await pool().apply(workerId);
       const items: [string, boolean][] = [[kind, false], [kind, false], [kind, true], [kind, false]];

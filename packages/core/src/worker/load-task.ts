@@ -140,6 +140,16 @@ function escapeRegExp(text: string): string {
  * (still a ReferenceError, the original as its `cause`). Anything else is returned as it is.
  */
 export function explainThrown(spec: FnSpec | undefined, thrown: unknown): unknown {
+  // A thrown value may be hostile (a Proxy whose traps throw, a getter that throws): reading it
+  // here must never fail, so anything odd is passed on untouched for the error codec to describe.
+  try {
+    return explainReference(spec, thrown);
+  } catch {
+    return thrown;
+  }
+}
+
+function explainReference(spec: FnSpec | undefined, thrown: unknown): unknown {
   if (spec?.kind !== 'source' || !(thrown instanceof ReferenceError)) return thrown;
   const name = /^(\S+) is not defined$/.exec(thrown.message)?.[1];
   const frames = userFrames(thrown.stack);
