@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeThrown, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
 import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
+import { LIFELINE_FD } from './lifeline.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 const CHILD_ENTRY = join(__dirname, 'child.js');
@@ -167,12 +168,15 @@ export class ProcessExecutor implements Executor {
       child = fork(CHILD_ENTRY, [path], {
         execArgv: [...inherited, ...(this.#options.execArgv ?? [])],
         serialization: 'advanced',
-        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+        // The lifeline (lifeline.ts) last, in its slot: its end here closes when this process dies.
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'],
       });
     } catch (error) {
       return failedBoot(error);
     }
     living.add(child);
+    // It tells the child only that this process is gone: it never keeps this one alive.
+    (child.stdio[LIFELINE_FD] as Socket | null)?.unref();
     let events: WorkerEvents | undefined;
     /** How the child ended, once it has and its socket is read to the end. */
     let ended: WorkerExitInfo | undefined;
