@@ -13,6 +13,7 @@ export {
   ResultNotReadyError,
   TimeoutError,
   WorkerCrashedError,
+  WorkerGoneError,
   type WorkerExit,
 } from './errors.js';
 export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
