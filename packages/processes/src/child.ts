@@ -18,9 +18,13 @@ const socketPath = process.argv[2];
 if (process.send === undefined || socketPath === undefined) throw new Error('mpool process worker: started without an IPC channel or a socket path');
 const sendIpc = process.send.bind(process);
 
-// The pool went away (its process died or dropped us): nothing to work for. (The watchdog hears
-// it too, and first when a task keeps this thread busy.)
+// Before the pool has connected, the channel's end means that the pool went away (its process
+// died or dropped us): nothing to work for. Once it has, the socket's end says that (and the
+// watchdog, when a task keeps this thread busy); a channel closed while the socket is open was
+// closed by a task, and the pool, which hears it too, sends nothing more and ends this worker
+// once it has answered what it was sent, none of which is dropped.
 process.on('disconnect', () => {
+  if (socket !== undefined && !socket.destroyed) return;
   leaveSocketDir(socketPath);
   process.exit(0);
 });
@@ -134,7 +138,9 @@ const server = createServer({ pauseOnConnect: true }, (accepted) => {
   socket = connection;
   connection.on('error', () => undefined); // its 'close' follows
   connection.on('close', () => {
-    if (!closing) process.exit(0);
+    if (closing) return;
+    leaveSocketDir(socketPath); // the pool went away: its process cannot clean up
+    process.exit(0);
   });
 });
 server.listen(socketPath, () => sendIpc([LISTENING_MESSAGE]));

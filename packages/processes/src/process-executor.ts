@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeThrown, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { decodeThrown, WorkerGoneError, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
 import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
 import { LIFELINE_FD } from './lifeline.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
@@ -133,7 +133,7 @@ function failedBoot(error: unknown): BootedChild {
       return {
         id: -1,
         send: () => {
-          throw new Error('the worker process never started');
+          throw new WorkerGoneError('the worker process never started');
         },
         terminate: () => Promise.resolve(),
         ref: () => undefined,
@@ -282,7 +282,9 @@ export class ProcessExecutor implements Executor {
     const handle: WorkerHandle = {
       id: child.pid ?? -1,
       send: (message) => {
-        if (exit !== undefined || socketDone || !child.connected) throw new Error('the worker process has disconnected');
+        // A child whose IPC channel has closed is leaving, or was told to by its task: it is sent
+        // nothing more, and the pool ends it once it has answered what it has.
+        if (exit !== undefined || socketDone || socket?.destroyed === true || !child.connected) throw new WorkerGoneError('the worker process has disconnected');
         const frame = encodeFrame(message);
         if (queued !== undefined) {
           queued.push(frame);
