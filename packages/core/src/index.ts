@@ -29,5 +29,6 @@ export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type T
 export type { Fallback } from './scheduler.js';
 export type { WireThrown, WorkerInit } from './wire.js';
 export { decodeThrown } from './error-codec.js';
+export { creatorPort } from './worker/creator-port.js';
 export { isSharedHandle, SHARED_KEY, type SharedHandle, type SharedKind } from './shared.js';
 export { Connection, registerShared, unregisterShared, type SharedTarget } from './shared-registry.js';

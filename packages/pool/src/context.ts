@@ -10,7 +10,7 @@
  *                 in a thread (the default)
  */
 import type { Executor, PoolBackend, WorkerLimits } from '@mpool/core';
-import { ForkserverExecutor, ProcessExecutor } from '@mpool/processes';
+import { ForkserverExecutor, ProcessExecutor, serveChildProcesses } from '@mpool/processes';
 import { ThreadExecutor } from '@mpool/threads';
 
 /** Every context name mpool knows. */
@@ -65,7 +65,8 @@ function heapFlags(limits: WorkerLimits | undefined): string[] {
 function executorFor(name: Exclude<ContextName, 'auto'>, limits: WorkerLimits | undefined): Executor {
   switch (name) {
     case 'thread':
-      return new ThreadExecutor({ resourceLimits: limits });
+      // A worker thread's own pools of processes start them here, where they are reaped when it ends.
+      return new ThreadExecutor({ resourceLimits: limits, host: serveChildProcesses });
     case 'fork':
     case 'spawn':
       return new ProcessExecutor({ start: name, execArgv: heapFlags(limits) });

@@ -3,14 +3,28 @@
  * `parentPort` to the shared run loop. Messages travel by structured clone.
  */
 import { join } from 'node:path';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type { Executor, WorkerEvents, WorkerHandle, WorkerInit } from '@mpool/core';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
 
+/** What a worker thread starts with (`workerData`). */
+export interface ThreadWorkerData {
+  readonly init: WorkerInit;
+  /** Its end of the port to this thread, when the executor serves one (`host`). */
+  readonly creator?: MessagePort;
+}
+
 export interface ThreadExecutorOptions {
   /** V8 heap and stack limits for each worker thread (Node's `resourceLimits`). */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * Serves, in the thread that starts the workers, what a worker asks of it on a port of its own
+   * (the worker's end is `creatorPort()` of @mpool/core). @mpool/pool gives the process backend's,
+   * so that child processes started in a worker thread belong to this thread, which outlives it.
+   * Default: none; the workers get no port.
+   */
+  readonly host?: (port: MessagePort) => void;
 }
 
 export class ThreadExecutor implements Executor {
@@ -22,8 +36,17 @@ export class ThreadExecutor implements Executor {
   }
 
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
+    let workerData: ThreadWorkerData = { init };
+    const transferList: MessagePort[] = [];
+    if (this.#options.host !== undefined) {
+      const { port1, port2 } = new MessageChannel();
+      this.#options.host(port1);
+      workerData = { init, creator: port2 };
+      transferList.push(port2);
+    }
     const worker = new Worker(WORKER_ENTRY, {
-      workerData: init,
+      workerData,
+      transferList,
       resourceLimits: this.#options.resourceLimits,
     });
     let uncaught: unknown;

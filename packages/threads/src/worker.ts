@@ -1,15 +1,17 @@
 /** The entry of every thread worker: the shared run loop, listening on `parentPort`. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runWorker } from '@mpool/core/worker';
-import type { WorkerInit } from '@mpool/core';
+import { runWorker, setCreatorPort } from '@mpool/core/worker';
+import type { ThreadWorkerData } from './thread-executor.js';
 
 if (parentPort === null) throw new Error('mpool thread worker: started outside a worker thread');
 const port = parentPort;
+const { init, creator } = workerData as ThreadWorkerData;
+if (creator !== undefined) setCreatorPort(creator);
 runWorker(
   {
     post: (message) => port.postMessage(message),
     onMessage: (handler) => port.on('message', handler),
     close: () => port.close(),
   },
-  workerData as WorkerInit,
+  init,
 );
