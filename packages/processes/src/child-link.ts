@@ -50,8 +50,12 @@ export function forkHere(args: readonly string[], execArgv: readonly string[], e
     serialization: 'advanced',
     stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'],
   });
-  // It tells the child only that this process is gone: it never keeps this one alive.
-  (child.stdio[LIFELINE_FD] as Socket | null)?.unref();
+  // It tells the child only that this process is gone: it never keeps this one alive, and once
+  // the child has exited it is closed at once, not read to its end: the child's 'close', which
+  // waits for it, comes as soon as it would without it.
+  const lifeline = child.stdio[LIFELINE_FD] as Socket | null;
+  lifeline?.unref();
+  child.once('exit', () => lifeline?.destroy());
   return {
     get pid() {
       return child.pid;

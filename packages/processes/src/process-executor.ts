@@ -229,7 +229,8 @@ export class ProcessExecutor implements Executor {
       kill: () => {
         if (exit !== undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
         return new Promise<void>((resolve) => {
-          child.onExit(() => resolve());
+          // Once it is closed, not only exited: gone from the living, its sockets' directory with it.
+          child.onClose(() => resolve());
           child.ref(); // whoever awaits this waits for the child to go
           child.kill('SIGKILL');
         });
