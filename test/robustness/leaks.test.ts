@@ -4,10 +4,12 @@
  * Memory is measured in programs of their own, started with --expose-gc so that they can force
  * collections: the test runner's heap is nobody's to measure.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, task, type ContextName } from '@mpool/pool';
 import { exitWith, FIXTURES, sqr } from '../conformance/fixtures';
-import { range, rejectionOf, squares, useGates } from '../conformance/helpers';
+import { fileWritten, range, rejectionOf, squares, useGates } from '../conformance/helpers';
 import { childrenOf, CONTEXTS, report, runProgram, workerPid, workersAtOnce } from './support';
 
 /** Generous: each program takes a few seconds at most. */
@@ -132,5 +134,58 @@ describe('no child process outlives its pool', () => {
       emitWarning.mockRestore();
       await pool.terminate();
     }
+  });
+});
+
+describe('a pool of processes that a thread task makes and never terminates', () => {
+  const newGate = useGates();
+  const leaveInnerPool = task<(context: ContextName, startedPath: string | null) => number>(join(FIXTURES, 'nested-pools.mjs'), 'leaveInnerPool');
+
+  /** Resolves once this process has no child that was not among `before`, zombies included. */
+  async function noNewChildren(before: readonly number[]): Promise<void> {
+    const deadline = Date.now() + CHILD_GONE_LIMIT_MS;
+    let left: number[];
+    while ((left = childrenOf(process.pid).filter((pid) => !before.includes(pid))).length > 0) {
+      if (Date.now() > deadline) throw new Error(`child processes ${left.join(', ')} (zombies or alive) outlived the thread that started them`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  const endings: [string, boolean, (pool: Pool) => Promise<void>][] = [
+    ['after the task returned, terminate()', false, (pool) => pool.terminate()],
+    ['after the task returned, close() and join()', false, async (pool) => {
+      await pool.close();
+      await pool.join();
+    }],
+    ['while the task still runs, never yielding, terminate()', true, (pool) => pool.terminate()],
+  ];
+
+  describe.each(endings)('%s on the outer pool', (_, busy, end) => {
+    test.each(['fork', 'spawn', 'forkserver'] as const)("leaves no process of the inner '%s' pool, alive or zombie, nor its sockets' directory", async (context) => {
+      // The thread takes its environment, and so its temporary folder, from this one's when it starts.
+      const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+      const savedTmpdir = process.env.TMPDIR;
+      process.env.TMPDIR = temp;
+      const before = childrenOf(process.pid);
+      const outer = new Pool({ processes: 1, context: 'thread' });
+      try {
+        if (busy) {
+          const started = newGate().started('spinning');
+          void outer.apply(leaveInnerPool, [context, started]).catch(() => undefined);
+          await fileWritten(started);
+        } else {
+          const innerWorker = await outer.apply(leaveInnerPool, [context, null]);
+          expect(childrenOf(process.pid)).toContain(innerWorker);
+        }
+        await end(outer);
+        await noNewChildren(before);
+        expect(readdirSync(temp)).toEqual([]);
+      } finally {
+        await outer.terminate();
+        if (savedTmpdir === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = savedTmpdir;
+        rmSync(temp, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -98,6 +98,21 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether the process `pid` exists and has not died: a zombie (dead, waiting for its parent to
+ * reap it) does not count, since an orphan's new parent may take its time to reap it.
+ */
+export function isRunning(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  return state !== 'Z' && state !== 'X';
+}
+
 /** Resolves once no process has this pid any more (an exited child may linger until reaped). */
 export async function gone(pid: number): Promise<void> {
   const giveUpAt = Date.now() + GONE_LIMIT_MS;

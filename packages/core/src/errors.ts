@@ -94,6 +94,19 @@ export class DataCloneError extends MpoolError {
 }
 nameClass(DataCloneError, 'DataCloneError');
 
+/**
+ * For backends: `WorkerHandle.send` throws it when the worker cannot be sent anything any more,
+ * because it has exited or is on its way out; nothing was sent. The pool then gives the work to
+ * another worker, as after a crash, without counting it against this one, and ends this one.
+ * Users never see it.
+ */
+export class WorkerGoneError extends MpoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+nameClass(WorkerGoneError, 'WorkerGoneError');
+
 /** `AsyncResult.successful()` was called before the result was ready. */
 export class ResultNotReadyError extends MpoolError {
   constructor(message: string, options?: MpoolErrorOptions) {

@@ -38,9 +38,10 @@ export interface WorkerHandle {
   /** A number that names the worker for people: thread id or process id. */
   readonly id: number;
   /**
-   * Sends a protocol message; throws, sending nothing, when the message cannot be copied. Returns
-   * `false` when the backend has not written it out yet and still reads the packed chunks in it
-   * (see numbers.ts): their memory must not be written over until then.
+   * Sends a protocol message; throws, sending nothing, when the message cannot be copied, and
+   * throws `WorkerGoneError`, sending nothing, when the worker has exited or is on its way out
+   * (its `exit` follows). Returns `false` when the backend has not written it out yet and still
+   * reads the packed chunks in it (see numbers.ts): their memory must not be written over until then.
    */
   send(message: unknown[]): boolean | void;
   /** Stops the worker now, mid-task if need be. Resolves once it is gone. */

@@ -15,6 +15,11 @@ export function isCloneError(error: unknown): boolean {
   return name === 'DataCloneError' || /could not be cloned/.test(messageOf(error));
 }
 
+/** Whether a send failed because the worker is gone (WorkerGoneError), by name, as isCloneError. */
+export function isWorkerGone(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'WorkerGoneError';
+}
+
 export function describeExit(info: WorkerExitInfo): string {
   if (info.signal === 'SIGABRT') return 'killed by SIGABRT: out of memory, most likely';
   return info.signal !== null ? `killed by ${info.signal}` : `exit code ${String(info.code)}`;

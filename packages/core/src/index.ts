@@ -13,6 +13,7 @@ export {
   ResultNotReadyError,
   TimeoutError,
   WorkerCrashedError,
+  WorkerGoneError,
   type WorkerExit,
 } from './errors.js';
 export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
@@ -29,5 +30,6 @@ export type { Fallback } from './scheduler.js';
 export type { WireThrown, WorkerInit } from './wire.js';
 export { decodeThrown } from './error-codec.js';
 export { typeScriptLoader, type TypeScriptLoader } from './typescript-loader.js';
+export { creatorPort } from './worker/creator-port.js';
 export { isSharedHandle, SHARED_KEY, type SharedHandle, type SharedKind } from './shared.js';
 export { Connection, registerShared, unregisterShared, type SharedTarget } from './shared-registry.js';

@@ -16,7 +16,7 @@
  */
 import { decodeThrown } from './error-codec.js';
 import { Deque } from './deque.js';
-import { describeExit, isCloneError, messageOf } from './exit-info.js';
+import { describeExit, isCloneError, isWorkerGone, messageOf } from './exit-info.js';
 import { DataCloneError, InitializerError, TimeoutError, WorkerCrashedError } from './errors.js';
 import type { Executor, WorkerExitInfo } from './executor.js';
 import { Job, JobState, payloadBytes } from './job.js';
@@ -332,30 +332,41 @@ export class Scheduler {
     try {
       this.#post(slot, message);
     } catch (error) {
-      this.#sendOneByOne(slot, start, defs, error);
+      const jobs = this.#takeBack(slot, start, defs);
+      if (isWorkerGone(error)) this.#workerGone(slot, jobs);
+      else this.#sendOneByOne(slot, jobs, error);
     }
     if (slot.quota <= 0) this.#fill(); // its replacement boots while it finishes
     return weight;
+  }
+
+  /** The jobs of a batch that was not sent, from `start` on in `slot`'s, taken back off it. */
+  #takeBack(slot: Slot, start: number, defs: FnDef[] | undefined): Job[] {
+    const jobs: Job[] = [];
+    while (slot.inFlight.length > start) {
+      jobs.unshift(slot.takeNewest() as Job);
+      slot.quota++;
+    }
+    for (const [fnId] of defs ?? []) slot.known.delete(fnId);
+    return jobs;
   }
 
   /**
    * A batch could not be copied to the worker: some argument cannot be cloned. Send its jobs one
    * by one instead, failing only those that cannot go.
    */
-  #sendOneByOne(slot: Slot, start: number, defs: FnDef[] | undefined, batchError: unknown): void {
-    const jobs: Job[] = [];
-    while (slot.inFlight.length > start) {
-      const job = slot.takeNewest() as Job;
-      slot.quota++;
-      jobs.unshift(job);
-    }
-    for (const [fnId] of defs ?? []) slot.known.delete(fnId);
-    for (const job of jobs) {
+  #sendOneByOne(slot: Slot, jobs: Job[], batchError: unknown): void {
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
       const fresh = !slot.known.has(job.fn.id);
       const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, this.#payloadFor(slot, job)];
       try {
         this.#post(slot, message);
       } catch (error) {
+        if (isWorkerGone(error)) {
+          this.#workerGone(slot, jobs.slice(i));
+          return;
+        }
         const reason = messageOf(error ?? batchError);
         this.#fail(job, new DataCloneError(`The arguments of a task could not be copied to its worker: ${reason}`, { cause: error }));
         continue;
@@ -363,6 +374,26 @@ export class Scheduler {
       if (fresh) slot.known.add(job.fn.id);
       slot.add(job);
       slot.quota--;
+    }
+  }
+
+  /**
+   * `slot`'s worker cannot be sent anything any more (WorkerGoneError): `jobs`, which never reached
+   * it, go back to the front of the queue, not counted against it. It gets no more work, and is
+   * ended once it has answered what it has (unless its exit comes first, as after any crash).
+   */
+  #workerGone(slot: Slot, jobs: Job[]): void {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i]!;
+      this.#clearTimer(job); // its clock starts again when it is sent again
+      job.state = JobState.Queued;
+      this.#queue.unshift(job);
+      this.#queuedWeight += job.weight;
+    }
+    slot.quota = 0;
+    if (slot.inFlight.length === 0) {
+      slot.isolating = false;
+      this.#end(slot);
     }
   }
 

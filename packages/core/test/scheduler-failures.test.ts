@@ -1,7 +1,7 @@
 /**
  * What the scheduler does when workers die, fail to start, or cannot be sent a task.
  */
-import { DataCloneError, InitializerError, PoolStateError, TimeoutError, WorkerCrashedError, type AsyncResult } from '@mpool/core';
+import { DataCloneError, InitializerError, PoolStateError, TimeoutError, WorkerCrashedError, WorkerGoneError, type AsyncResult } from '@mpool/core';
 import { hasSettled, settle, type FakeWorker } from './fake-executor.js';
 import { useFakePools } from './pool-harness.js';
 
@@ -307,6 +307,32 @@ describe("a start that runs past the pool's timeout", () => {
     await settle();
     worker.answer(double);
     expect(await result).toBe(10);
+  });
+});
+
+describe('a worker that cannot be sent anything any more (its send throws WorkerGoneError)', () => {
+  test('is ended, and the tasks it was not sent run on the other workers: none fails', async () => {
+    const { pool, executor } = fakePool(2);
+    const [leaving, staying] = executor.workers;
+    leaving.ready();
+    staying.ready();
+    await settle();
+    leaving.checkSend = () => {
+      throw new WorkerGoneError('the worker is on its way out');
+    };
+    const results = range(6).map((x) => pool.applyAsync(double, [x]));
+    await settle();
+    expect(leaving.refused.length).toBeGreaterThan(0);
+    expect(leaving.terminateCalls).toBe(1);
+    const replacement = executor.workers[2];
+    replacement.ready();
+    // Answer whatever each live worker has, until every result is in (a bounded number of rounds).
+    for (let round = 0; round < results.length && !results.every((result) => result.ready()); round++) {
+      await settle();
+      for (const worker of [staying, replacement]) if (worker.unanswered.length > 0) worker.answer(double, { busyMs: LONG_MS });
+    }
+    expect(await Promise.all(results.map((result) => result.get()))).toEqual(range(6).map(double));
+    expect(leaving.tasks).toEqual([]);
   });
 });
 

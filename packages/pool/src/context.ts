@@ -11,7 +11,7 @@
  *                 the call, a map's chunk whole
  */
 import type { Executor, PoolBackend, WorkerLimits } from '@mpool/core';
-import { ForkserverExecutor, ProcessExecutor } from '@mpool/processes';
+import { ForkserverExecutor, ProcessExecutor, serveChildProcesses } from '@mpool/processes';
 import { ThreadExecutor } from '@mpool/threads';
 
 /** Every context name mpool knows. */
@@ -66,7 +66,8 @@ function heapFlags(limits: WorkerLimits | undefined): string[] {
 function executorFor(name: Exclude<ContextName, 'auto'>, limits: WorkerLimits | undefined): Executor {
   switch (name) {
     case 'thread':
-      return new ThreadExecutor({ resourceLimits: limits });
+      // A worker thread's own pools of processes start them here, where they are reaped when it ends.
+      return new ThreadExecutor({ resourceLimits: limits, host: serveChildProcesses });
     case 'fork':
     case 'spawn':
       return new ProcessExecutor({ start: name, execArgv: heapFlags(limits) });

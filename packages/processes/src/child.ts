@@ -5,18 +5,47 @@
  * (forkserver) boots and waits here, connected, until the pool needs it.
  */
 import { createServer, Socket } from 'node:net';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { encodeThrown, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
 import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames } from './frames.js';
+import { leaveSocketDir } from './lifeline.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 const socketPath = process.argv[2];
 if (process.send === undefined || socketPath === undefined) throw new Error('mpool process worker: started without an IPC channel or a socket path');
 const sendIpc = process.send.bind(process);
 
-// The pool went away (its process died or dropped us): nothing to work for.
-process.on('disconnect', () => process.exit(0));
+// Before the pool has connected, the channel's end means that the pool went away (its process
+// died or dropped us): nothing to work for. Once it has, the socket's end says that (and the
+// watchdog, when a task keeps this thread busy); a channel closed while the socket is open was
+// closed by a task, and the pool, which hears it too, sends nothing more and ends this worker
+// once it has answered what it was sent, none of which is dropped.
+process.on('disconnect', () => {
+  if (socket !== undefined && !socket.destroyed) return;
+  leaveSocketDir(socketPath);
+  process.exit(0);
+});
+
+/** Starts the watchdog thread (watchdog.ts), which ends this process once the pool's is gone. */
+function startWatchdog(): void {
+  if (process.platform === 'win32') return; // no lifeline there: a pipe's handle, not an fd
+  try {
+    const watchdog = new Worker(join(__dirname, 'watchdog.js'), {
+      workerData: socketPath,
+      // No copy of the environment, nor of fds to track: it reads none of them. (No heap limits:
+      // below V8's usual they save half a MiB and risk the thread running out at start-up.)
+      env: SHARE_ENV,
+      trackUnmanagedFds: false,
+    });
+    watchdog.unref(); // it never keeps the worker alive
+    watchdog.on('error', (error) => process.emitWarning(`mpool: a worker process's watchdog failed; the worker goes on without it (${inspect(error)})`));
+  } catch (error) {
+    process.emitWarning(`mpool: a worker process's watchdog could not start; the worker goes on without it (${inspect(error)})`);
+  }
+}
 
 /** Node's exit code for an uncaught exception. */
 const UNCAUGHT_EXIT_CODE = 1;
@@ -109,13 +138,27 @@ const server = createServer({ pauseOnConnect: true }, (accepted) => {
   socket = connection;
   connection.on('error', () => undefined); // its 'close' follows
   connection.on('close', () => {
-    if (!closing) process.exit(0);
+    if (closing) return;
+    leaveSocketDir(socketPath); // the pool went away: its process cannot clean up
+    process.exit(0);
   });
 });
 server.listen(socketPath, () => sendIpc([LISTENING_MESSAGE]));
 
 function start(init: WorkerInit): void {
   const connection = socket as Socket;
+  // The watchdog thread costs a few ms of this thread and some 30 ms of a core to start: it starts
+  // once the pool has heard that this worker is ready, beside its first task instead of before
+  // it; before then the worker runs only its own start-up, which ends by itself, and hears the
+  // pool go on its IPC channel. An initializer is the user's code and may not end: it gets the
+  // watchdog first.
+  let watched = false;
+  const watch = (): void => {
+    if (watched) return;
+    watched = true;
+    startWatchdog();
+  };
+  if (init.initializer !== undefined) watch();
   runWorker(
     {
       packsNumbers: true,
@@ -123,7 +166,9 @@ function start(init: WorkerInit): void {
       post: (message) => {
         // After the pool has gone the process is on its way out; there is no one to answer.
         if (connection.destroyed) return true;
-        return writeFrames(connection, [encodeFrame(message)]);
+        const written = writeFrames(connection, [encodeFrame(message)]);
+        watch(); // after the first message, READY
+        return written;
       },
       onMessage: (next) => {
         handler = next;

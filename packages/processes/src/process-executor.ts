@@ -8,19 +8,17 @@
  * channel's end tells each side that the other is gone.
  *
  * The child listens, on a path in a directory only this user can enter, and the pool connects:
- * only a socket this side opens can read into a buffer of its own (`onread`).
+ * only a socket this side opens can read into a buffer of its own (`onread`). The child is
+ * started by `launch` (child-host.ts): by this thread, or, in a worker thread that mpool started,
+ * by the thread that started it, which outlives it and so can reap it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { decodeThrown, typeScriptLoader, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { decodeThrown, typeScriptLoader, WorkerGoneError, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { launch } from './child-host.js';
+import type { ChildLink } from './child-link.js';
+import { adopt, forget, nextSocketPath } from './children.js';
 import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
-
-const CHILD_ENTRY = join(__dirname, 'child.js');
 
 /** How long `terminate()` waits after SIGTERM before it sends SIGKILL. */
 export const TERMINATE_GRACE_MS = 500;
@@ -41,70 +39,6 @@ export interface ProcessExecutorOptions {
  * closed anyway. The end comes at once when the child is gone; this only bounds the wait.
  */
 const SOCKET_DRAIN_MS = 2_000;
-
-/** Every child any executor started and that is still alive, to kill if the parent exits. */
-const living = new Set<ChildProcess>();
-let exitHookInstalled = false;
-/** Where the children's sockets are made: a directory of this process's, only its user may enter. */
-let socketDir: string | undefined;
-let socketCount = 0;
-
-function killAllOnExit(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Runs on a normal exit and after an uncaught exception alike: no child outlives its parent.
-  process.on('exit', () => {
-    for (const child of living) child.kill('SIGKILL');
-    removeSocketDir();
-  });
-}
-
-/**
- * Removes the sockets' directory, with any socket a child left in it (one killed before the pool
- * connected). Done when the last child is gone, and at exit: a program that keeps no process
- * workers keeps no directory, even where its 'exit' listeners never run (a test runner's
- * sandbox, a SIGKILL).
- */
-function removeSocketDir(): void {
-  if (socketDir === undefined) return;
-  try {
-    rmSync(socketDir, { recursive: true, force: true });
-  } catch {
-    // A directory left in the system's temporary folder harms nothing.
-  }
-  socketDir = undefined;
-}
-
-/** A path for the next child's socket to listen on. */
-function nextSocketPath(): string {
-  socketCount++;
-  if (process.platform === 'win32') return `\\\\.\\pipe\\mpool-${process.pid}-${socketCount}-${randomBytes(6).toString('hex')}`;
-  // Made again if something (a cleaner of the temporary folder) removed it since.
-  if (socketDir === undefined || !existsSync(socketDir)) socketDir = makeSocketDir();
-  return join(socketDir, `${socketCount}.sock`);
-}
-
-/**
- * A directory for sockets that only this user may enter (mkdtemp's mode), in the system's
- * temporary folder, or in /tmp where that cannot be used or its name is too long (a socket's
- * path is limited to about 100 bytes).
- */
-function makeSocketDir(): string {
-  const tried: string[] = [];
-  for (const parent of new Set([tmpdir(), '/tmp'])) {
-    try {
-      const dir = mkdtempSync(join(parent, 'mpool-'));
-      if (dir.length <= 80) return dir;
-      rmSync(dir, { recursive: true, force: true });
-      tried.push(`${parent}: its name is too long for a socket's path`);
-    } catch (error) {
-      tried.push(`${parent}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  throw new Error(
-    `mpool: process workers need a directory for their sockets, and none could be made (${tried.join('; ')}). Set TMPDIR to a directory this user can write to.`,
-  );
-}
 
 /** A child booted and waiting for its init message: a worker before it is given to a pool. */
 export interface BootedChild {
@@ -133,7 +67,7 @@ function failedBoot(error: unknown): BootedChild {
       return {
         id: -1,
         send: () => {
-          throw new Error('the worker process never started');
+          throw new WorkerGoneError('the worker process never started');
         },
         terminate: () => Promise.resolve(),
         ref: () => undefined,
@@ -159,22 +93,17 @@ export class ProcessExecutor implements Executor {
 
   /** Starts a child process that waits for its init message. */
   boot(): BootedChild {
-    killAllOnExit();
     let path: string;
-    let child: ChildProcess;
+    let child: ChildLink;
     try {
       path = nextSocketPath();
       // 'spawn' takes nothing of the parent's execArgv but the TypeScript loader task modules may need.
       const inherited = this.#options.start === 'fork' ? process.execArgv : (typeScriptLoader()?.execArgv ?? []);
-      child = fork(CHILD_ENTRY, [path], {
-        execArgv: [...inherited, ...(this.#options.execArgv ?? [])],
-        serialization: 'advanced',
-        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-      });
+      child = launch([path], [...inherited, ...(this.#options.execArgv ?? [])]);
     } catch (error) {
       return failedBoot(error);
     }
-    living.add(child);
+    adopt(child);
     let events: WorkerEvents | undefined;
     /** How the child ended, once it has and its socket is read to the end. */
     let ended: WorkerExitInfo | undefined;
@@ -244,11 +173,11 @@ export class ProcessExecutor implements Executor {
       if (!referenced) connection.unref();
     };
 
-    child.on('error', (error) => {
+    child.onError((error) => {
       // Spawn failures and sends on a closed channel; the exit that follows tells the pool.
       failure ??= error;
     });
-    child.on('message', (message: unknown) => {
+    child.onMessage((message) => {
       if (Array.isArray(message) && message[0] === LISTENING_MESSAGE) {
         if (socket === undefined) connect();
       } else {
@@ -257,9 +186,8 @@ export class ProcessExecutor implements Executor {
     });
     // 'close' comes after the IPC channel has been read to its end; the exit is reported once
     // the socket has been read to its end too, so no result is lost to a race with the exit.
-    child.once('close', (code, signal) => {
-      living.delete(child);
-      if (living.size === 0) removeSocketDir();
+    child.onClose((code, signal) => {
+      forget(child);
       exit = { code, signal };
       if (socket === undefined) socketDone = true;
       else if (!socketDone) setTimeout(() => socket?.destroy(), SOCKET_DRAIN_MS).unref();
@@ -269,18 +197,20 @@ export class ProcessExecutor implements Executor {
       referenced = on;
       if (on) {
         child.ref();
-        child.channel?.ref();
         socket?.ref();
       } else {
         child.unref();
-        child.channel?.unref();
         socket?.unref();
       }
     };
     const handle: WorkerHandle = {
-      id: child.pid ?? -1,
+      get id() {
+        return child.pid ?? -1; // (known a little later where another thread starts it)
+      },
       send: (message) => {
-        if (exit !== undefined || socketDone || !child.connected) throw new Error('the worker process has disconnected');
+        // A child whose IPC channel has closed is leaving, or was told to by its task: it is sent
+        // nothing more, and the pool ends it once it has answered what it has.
+        if (exit !== undefined || socketDone || socket?.destroyed === true || !child.connected) throw new WorkerGoneError('the worker process has disconnected');
         const frame = encodeFrame(message);
         if (queued !== undefined) {
           queued.push(frame);
@@ -301,7 +231,8 @@ export class ProcessExecutor implements Executor {
       kill: () => {
         if (exit !== undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
         return new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
+          // Once it is closed, not only exited: gone from the living, its sockets' directory with it.
+          child.onClose(() => resolve());
           child.ref(); // whoever awaits this waits for the child to go
           child.kill('SIGKILL');
         });
@@ -330,12 +261,12 @@ export class ProcessExecutor implements Executor {
 }
 
 /** SIGTERM, then SIGKILL after TERMINATE_GRACE_MS; resolves once the process is gone. */
-function terminateChild(child: ChildProcess): Promise<void> {
+function terminateChild(child: ChildLink): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), TERMINATE_GRACE_MS);
     timer.unref();
-    child.once('exit', () => {
+    child.onExit(() => {
       clearTimeout(timer);
       resolve();
     });

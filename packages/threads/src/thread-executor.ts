@@ -3,15 +3,30 @@
  * `parentPort` to the shared run loop. Messages travel by structured clone.
  */
 import { join } from 'node:path';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { typeScriptLoader, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
-import type { ThreadWorkerData } from './worker.js';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
+
+/** What a worker thread starts with (`workerData`). */
+export interface ThreadWorkerData {
+  readonly init: WorkerInit;
+  /** tsx's package.json when the pool's program runs under tsx: task modules may be TypeScript. */
+  readonly typeScript?: string;
+  /** Its end of the port to this thread, when the executor serves one (`host`). */
+  readonly creator?: MessagePort;
+}
 
 export interface ThreadExecutorOptions {
   /** V8 heap and stack limits for each worker thread (Node's `resourceLimits`). */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * Serves, in the thread that starts the workers, what a worker asks of it on a port of its own
+   * (the worker's end is `creatorPort()` of @mpool/core). @mpool/pool gives the process backend's,
+   * so that child processes started in a worker thread belong to this thread, which outlives it.
+   * Default: none; the workers get no port.
+   */
+  readonly host?: (port: MessagePort) => void;
 }
 
 export class ThreadExecutor implements Executor {
@@ -24,9 +39,18 @@ export class ThreadExecutor implements Executor {
 
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
     // Under tsx, the thread registers tsx's hooks itself where its flags do not reach it.
-    const workerData: ThreadWorkerData = { init, typeScript: typeScriptLoader()?.packageJson };
+    const typeScript = typeScriptLoader()?.packageJson;
+    let workerData: ThreadWorkerData = { init, typeScript };
+    const transferList: MessagePort[] = [];
+    if (this.#options.host !== undefined) {
+      const { port1, port2 } = new MessageChannel();
+      this.#options.host(port1);
+      workerData = { init, typeScript, creator: port2 };
+      transferList.push(port2);
+    }
     const worker = new Worker(WORKER_ENTRY, {
       workerData,
+      transferList,
       resourceLimits: this.#options.resourceLimits,
     });
     let uncaught: unknown;

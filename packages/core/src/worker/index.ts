@@ -3,6 +3,7 @@
  * a worker starts without loading the scheduler.
  */
 export { runWorker } from './run-loop.js';
+export { setCreatorPort } from './creator-port.js';
 export { encodeThrown } from '../error-codec.js';
 /** For a backend's transport: packed chunks of numbers (see numbers.ts). */
 export { isOutgoingPacked, packedBytes } from '../numbers.js';
