@@ -348,6 +348,8 @@ export class Scheduler {
       slot.quota++;
     }
     for (const [fnId] of defs ?? []) slot.known.delete(fnId);
+    // A job that runs alone was the batch's only one: the worker is not isolating until it is sent.
+    if (slot.inFlight.length === 0) slot.isolating = false;
     return jobs;
   }
 
@@ -374,6 +376,7 @@ export class Scheduler {
       if (fresh) slot.known.add(job.fn.id);
       slot.add(job);
       slot.quota--;
+      if (job.alone) slot.isolating = true;
     }
   }
 

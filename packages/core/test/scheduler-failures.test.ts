@@ -376,6 +376,21 @@ describe('tasks that cannot be copied to a worker', () => {
     expect(await good).toBe(2);
   });
 
+  test('a task with a timeout or a signal that cannot be copied fails alone, and its worker takes the next task', async () => {
+    const { pool, executor } = fakePool(1);
+    const [worker] = executor.workers;
+    worker.ready();
+    await settle();
+    const controller = new AbortController();
+    await expect(pool.apply(identity, [() => 0], { timeout: LONG_MS })).rejects.toBeInstanceOf(DataCloneError);
+    await expect(pool.apply(identity, [() => 0], { signal: controller.signal })).rejects.toBeInstanceOf(DataCloneError);
+    const next = pool.applyAsync(double, [21]);
+    await settle();
+    expect(worker.unanswered).toHaveLength(1);
+    worker.answer(double);
+    expect(await next).toBe(42);
+  });
+
   test('a send refused for any reason fails only the tasks whose own message is refused', async () => {
     const { pool, executor } = fakePool(1);
     const [worker] = executor.workers;
