@@ -101,7 +101,7 @@ nameClass(DataCloneError, 'DataCloneError');
  * Users never see it.
  */
 export class WorkerGoneError extends MpoolError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
 }
