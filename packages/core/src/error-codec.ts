@@ -3,6 +3,16 @@
  * classes come back as themselves, other errors as an `Error` with the same `name`; message, stack
  * (the worker's), cause, `AggregateError.errors` and own properties such as `code` are kept.
  */
+import {
+  AbortError,
+  DataCloneError,
+  InitializerError,
+  ManagerClosedError,
+  PoolStateError,
+  ResultNotReadyError,
+  TimeoutError,
+  WorkerCrashedError,
+} from './errors.js';
 import type { WireError, WireThrown } from './wire.js';
 
 const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
@@ -14,6 +24,26 @@ const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
   EvalError,
   URIError,
 };
+
+/**
+ * mpool's own errors, rebuilt as themselves: a pool that relays tasks to other machines (the
+ * 'bullmq' context) hands on its workers' `WorkerCrashedError` and `TimeoutError` as the classes
+ * a pool on one machine raises. Matched by identity, never by name: a task's own class that is
+ * also called `TimeoutError` stays what it is.
+ */
+type MakeError = (message: string, options: ErrorOptions | undefined) => Error;
+const MPOOL_ERRORS: ReadonlyMap<object, readonly [name: string, make: MakeError]> = new Map<object, readonly [string, MakeError]>([
+  [AbortError.prototype, ['AbortError', (message, options) => new AbortError(message, options)]],
+  [DataCloneError.prototype, ['DataCloneError', (message, options) => new DataCloneError(message, options)]],
+  [InitializerError.prototype, ['InitializerError', (message, options) => new InitializerError(message, options)]],
+  [ManagerClosedError.prototype, ['ManagerClosedError', (message, options) => new ManagerClosedError(message, options)]],
+  [PoolStateError.prototype, ['PoolStateError', (message, options) => new PoolStateError(message, options)]],
+  [ResultNotReadyError.prototype, ['ResultNotReadyError', (message, options) => new ResultNotReadyError(message, options)]],
+  [TimeoutError.prototype, ['TimeoutError', (message, options) => new TimeoutError(message, options)]],
+  // exitCode and signal come back with the error's own properties.
+  [WorkerCrashedError.prototype, ['WorkerCrashedError', (message, options) => new WorkerCrashedError(message, { code: null, signal: null }, options)]],
+]);
+const MPOOL_MAKERS = new Map([...MPOOL_ERRORS.values()]);
 
 /** Properties the codec carries itself; everything else own and enumerable travels in `props`. */
 const CARRIED = new Set(['name', 'message', 'stack', 'cause', 'errors']);
@@ -70,6 +100,7 @@ export function encodeThrown(thrown: unknown, depth = 0): WireThrown {
     message: String(thrown.message),
     stack: typeof thrown.stack === 'string' ? thrown.stack : undefined,
     builtin: builtinName(thrown),
+    mpool: MPOOL_ERRORS.get(Object.getPrototypeOf(thrown) as object)?.[0],
     props,
     ...(hasCause ? { cause: encodeThrown(record.cause, depth + 1) } : {}),
     ...(errors ? { errors } : {}),
@@ -83,7 +114,10 @@ export function decodeThrown(wire: WireThrown): unknown {
   const data = wire.error;
   const options: ErrorOptions | undefined = data.cause === undefined ? undefined : { cause: decodeThrown(data.cause) };
   let error: Error;
-  if (data.builtin === 'AggregateError') {
+  const own = data.mpool === undefined ? undefined : MPOOL_MAKERS.get(data.mpool)?.(data.message, options);
+  if (own !== undefined) {
+    error = own;
+  } else if (data.builtin === 'AggregateError') {
     error = new AggregateError((data.errors ?? []).map(decodeThrown), data.message, options);
   } else {
     const Ctor = (data.builtin !== undefined && BUILTIN_ERRORS[data.builtin]) || Error;

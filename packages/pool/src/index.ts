@@ -7,7 +7,7 @@
  * console.log(await pool.map(sqr, [1, 2, 3])); // [1, 4, 9]
  */
 export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
-export { CONTEXT_NAMES, type ContextName } from './context.js';
+export { CONTEXT_NAMES, type ClusterPoolOptions, type ContextName, type RedisConnectionOptions } from './context.js';
 export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Shared } from '@mpool/manager';
 export type { Remote } from 'comlink';
 export {

@@ -1,0 +1,287 @@
+/**
+ * A pool's link to its queue: the Redis connections, the BullMQ `Queue` it adds jobs with, and
+ * the `QueueEvents` it hears them finish on. Lanes (lane.ts) add jobs and are told how each
+ * ended; the link does the Redis work for all of them.
+ *
+ *   lane.add(id) ─▶ watches[id] ─▶ addBulk (one per turn of the event loop) ─▶ Redis ─▶ mpool-worker
+ *   QueueEvents 'completed'/'failed' ─▶ watches[id] ─▶ lane; then the job is removed from Redis
+ *   sweep (every SWEEP_MS): jobs whose event never came are read back; withdrawn ones removed
+ *
+ * Job ids are chosen here, up front, and every watch is in place before its job is added: a
+ * job's events may come before `addBulk` returns. QueueEvents reads from the events stream's last
+ * entry as it was before the first job, so that none of the pool's events can pass unseen; it is
+ * still best effort (the stream is trimmed), hence the sweep.
+ */
+import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createClient, describeConnection, type Connection } from './connection.js';
+import type { JobData } from './job-codec.js';
+
+/** How often jobs whose event is late are read back, and withdrawn jobs removed. */
+const SWEEP_MS = 1000;
+/** A job is read back once it has been out this long without an event. */
+const LATE_MS = 2000;
+/** The most jobs read back in one sweep: each is a round trip. */
+const SWEEP_BATCH = 64;
+/** How often the link looks for a worker serving the queue while it waits for the first. */
+const WORKER_POLL_MS = 50;
+/** The name every job of mpool has in BullMQ (for people looking at the queue). */
+export const JOB_NAME = 'mpool';
+/** A withdrawn job that is still running somewhere is given this long to end before the pool stops waiting for it. */
+const WITHDRAW_LIMIT_MS = 10_000;
+
+/** How a job ended: its return value, or why it failed. */
+export type JobEnd = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+
+interface Watch {
+  readonly since: number;
+  readonly done: (end: JobEnd) => void;
+}
+
+/** The channel a pool's withdrawn jobs are named on, for the worker running one to stop it. */
+export function cancelChannel(queueKeyPrefix: string): string {
+  return `${queueKeyPrefix}:mpool:cancel`;
+}
+
+export interface LinkOptions {
+  readonly connection: Connection;
+  readonly queue: string;
+  readonly startTimeoutMs: number;
+}
+
+export class RedisLink {
+  readonly #options: LinkOptions;
+  readonly #client: Redis;
+  readonly #eventsClient: Redis;
+  readonly #queue: Queue;
+  #events: QueueEvents | undefined;
+  readonly #watches = new Map<string, Watch>();
+  /** Jobs given up on (their pool was terminated, their lane stopped): removed once they stop running. */
+  readonly #withdrawn = new Map<string, number>();
+  #adds: { name: string; data: JobData; opts: JobsOptions }[] = [];
+  #sweeper: NodeJS.Timeout | undefined;
+  #referenced = 0;
+  #closed = false;
+  /** Resolves once Redis answers and a worker serves the queue; rejects with why not. */
+  readonly ready: Promise<void>;
+
+  constructor(options: LinkOptions) {
+    this.#options = options;
+    this.#client = createClient(options.connection);
+    this.#eventsClient = createClient(options.connection);
+    // ioredis reports a failed connection as an error event too: the ready check reads it.
+    for (const client of [this.#client, this.#eventsClient]) {
+      client.on('error', () => undefined);
+      client.on('connect', () => this.#applyRef(client));
+    }
+    this.#queue = new Queue(options.queue, { connection: this.#client });
+    this.#queue.on('error', () => undefined);
+    this.ready = this.#prepare();
+    this.ready.catch(() => undefined);
+  }
+
+  /** The queue and connection, as messages name them. */
+  get where(): string {
+    return `the queue '${this.#options.queue}' on ${describeConnection(this.#options.connection)}`;
+  }
+
+  /** Watches job `id`, then adds it (with others added in the same turn, in one call). */
+  add(id: string, data: JobData, done: (end: JobEnd) => void): void {
+    this.#watches.set(id, { since: Date.now(), done });
+    if (this.#adds.length === 0) queueMicrotask(() => this.#flushAdds());
+    this.#adds.push({ name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false } });
+    this.#startSweeping();
+  }
+
+  /**
+   * Gives up on job `id`: no news of it is passed on any more; it is removed from Redis, or, if a
+   * worker is running it, that worker is asked to stop it and it is removed once it has.
+   */
+  withdraw(id: string): void {
+    if (!this.#watches.delete(id) && this.#withdrawn.has(id)) return;
+    this.#withdrawn.set(id, Date.now());
+    this.#startSweeping();
+    void this.#discard(id);
+  }
+
+  /** Lanes with work keep the program alive, through the link's connections. */
+  ref(): void {
+    if (this.#referenced++ === 0) this.#applyRefs();
+  }
+
+  unref(): void {
+    if (--this.#referenced === 0) this.#applyRefs();
+  }
+
+  /**
+   * Waits (a while) for withdrawn jobs to be gone, then closes the connections. Jobs still
+   * watched are withdrawn first: the pool that added them is done.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const id of [...this.#watches.keys()]) this.withdraw(id);
+    const giveUpAt = Date.now() + WITHDRAW_LIMIT_MS;
+    while (this.#withdrawn.size > 0 && Date.now() < giveUpAt && (await this.#reachable())) {
+      await Promise.all([...this.#withdrawn.keys()].map((id) => this.#discard(id)));
+      if (this.#withdrawn.size > 0) await new Promise((resolve) => setTimeout(resolve, WORKER_POLL_MS));
+    }
+    this.#closed = true;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    this.#client.disconnect();
+    this.#eventsClient.disconnect();
+  }
+
+  async #reachable(): Promise<boolean> {
+    try {
+      await this.ready;
+      return this.#client.status === 'ready';
+    } catch {
+      return false;
+    }
+  }
+
+  async #prepare(): Promise<void> {
+    const { startTimeoutMs } = this.#options;
+    const giveUpAt = Date.now() + startTimeoutMs;
+    try {
+      await this.#connect(this.#client, startTimeoutMs);
+      // Events from the stream's last entry on: nothing of this pool's can be missed, however
+      // late the blocking read starts.
+      const last = await this.#client.xrevrange(this.#queue.keys.events, '+', '-', 'COUNT', 1);
+      const lastEventId = last.length > 0 ? last[0]![0] : '0-0';
+      const events = new QueueEvents(this.#options.queue, { connection: this.#eventsClient, autorun: false, lastEventId });
+      events.on('error', () => undefined);
+      events.on('completed', ({ jobId, returnvalue }) => this.#ended(jobId, { ok: true, value: returnvalue }));
+      events.on('failed', ({ jobId, failedReason }) => this.#ended(jobId, { ok: false, reason: failedReason }));
+      this.#events = events;
+      events.run().catch(() => undefined);
+      await this.#awaitWorker(giveUpAt);
+    } catch (error) {
+      this.#client.disconnect();
+      this.#eventsClient.disconnect();
+      throw error;
+    }
+  }
+
+  /** Connects `client`, or fails with a message naming Redis and the queue. */
+  async #connect(client: Redis, limitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        new Promise<void>((resolve, reject) => {
+          // BullMQ may have started connecting it already: wait for its first word either way.
+          if (client.status === 'ready') resolve();
+          client.once('ready', resolve);
+          client.once('error', reject);
+          if (client.status === 'wait') client.connect().catch(reject);
+        }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms (the pool's startTimeout)`)), limitMs);
+        }),
+      ]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`mpool could not reach Redis for ${this.where}: ${reason}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #awaitWorker(giveUpAt: number): Promise<void> {
+    for (;;) {
+      if ((await this.#queue.getWorkersCount()) > 0) return;
+      if (Date.now() >= giveUpAt) {
+        const url = typeof this.#options.connection === 'string' ? describeConnection(this.#options.connection) : 'URL';
+        throw new Error(`No mpool-worker serves ${this.where}: none appeared within ${this.#options.startTimeoutMs} ms (the pool's startTimeout). Start one on a machine with this checkout: mpool-worker --redis ${url} --queue ${this.#options.queue} --concurrency N`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, WORKER_POLL_MS));
+    }
+  }
+
+  #flushAdds(): void {
+    const adds = this.#adds;
+    this.#adds = [];
+    this.#queue.addBulk(adds).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      for (const { opts } of adds) this.#ended(opts.jobId as string, { ok: false, reason: `the job could not be added to ${this.where}: ${reason}` });
+    });
+  }
+
+  #ended(id: string, end: JobEnd): void {
+    const watch = this.#watches.get(id);
+    if (watch !== undefined) {
+      this.#watches.delete(id);
+      this.#remove(id);
+      watch.done(end);
+    } else if (this.#withdrawn.has(id)) {
+      void this.#discard(id);
+    }
+  }
+
+  /** Removes a finished job; a job that is gone already is fine. */
+  #remove(id: string): void {
+    this.#queue.remove(id).catch(() => undefined);
+  }
+
+  /** Removes a withdrawn job, or asks the worker running it to stop it. */
+  async #discard(id: string): Promise<void> {
+    let removed = false;
+    try {
+      removed = (await this.#queue.remove(id)) === 1 || (await this.#queue.getJobState(id)) === 'unknown';
+    } catch {
+      removed = false; // locked: a worker is running it
+    }
+    if (removed) {
+      this.#withdrawn.delete(id);
+      return;
+    }
+    await this.#client.publish(cancelChannel(this.#queue.qualifiedName), id).catch(() => undefined);
+  }
+
+  #startSweeping(): void {
+    if (this.#sweeper !== undefined || this.#closed) return;
+    this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_MS);
+    this.#sweeper.unref();
+  }
+
+  /** Reads back jobs whose event is late, and tries again to remove withdrawn ones. */
+  async #sweep(): Promise<void> {
+    if (this.#watches.size === 0 && this.#withdrawn.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+      return;
+    }
+    const lateBefore = Date.now() - LATE_MS;
+    const late: string[] = [];
+    for (const [id, watch] of this.#watches) {
+      if (watch.since > lateBefore) break; // in order of adding: the rest are younger
+      late.push(id);
+      if (late.length === SWEEP_BATCH) break;
+    }
+    await Promise.all(late.map((id) => this.#readBack(id)));
+    await Promise.all([...this.#withdrawn.keys()].slice(0, SWEEP_BATCH).map((id) => this.#discard(id)));
+  }
+
+  async #readBack(id: string): Promise<void> {
+    try {
+      const job = await this.#queue.getJob(id);
+      if (job === undefined || job.finishedOn === undefined) return;
+      if (job.failedReason !== undefined && job.failedReason !== '') this.#ended(id, { ok: false, reason: job.failedReason });
+      else this.#ended(id, { ok: true, value: job.returnvalue });
+    } catch {
+      // Redis is away for now: the next sweep tries again.
+    }
+  }
+
+  #applyRefs(): void {
+    this.#applyRef(this.#client);
+    this.#applyRef(this.#eventsClient);
+  }
+
+  #applyRef(client: Redis): void {
+    const stream = client.stream as { ref?: () => void; unref?: () => void } | undefined;
+    if (this.#referenced > 0) stream?.ref?.();
+    else stream?.unref?.();
+  }
+}
