@@ -11,6 +11,10 @@
  * job's events may come before `addBulk` returns. QueueEvents reads from the events stream's last
  * entry as it was before the first job, so that none of the pool's events can pass unseen; it is
  * still best effort (the stream is trimmed), hence the sweep.
+ *
+ * An idle pool must not keep its program alive, and BullMQ's QueueEvents keeps a timer running
+ * while it reads: once the lanes have had no work for EVENTS_IDLE_MS, it is closed, and the next
+ * work opens a new one that reads on from the last event seen.
  */
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -25,6 +29,8 @@ const LATE_MS = 2000;
 const SWEEP_BATCH = 64;
 /** How often the link looks for a worker serving the queue while it waits for the first. */
 const WORKER_POLL_MS = 50;
+/** How long QueueEvents stays open once the pool has no work (see the file's comment). */
+const EVENTS_IDLE_MS = 1000;
 /** The name every job of mpool has in BullMQ (for people looking at the queue). */
 export const JOB_NAME = 'mpool';
 /** A withdrawn job that is still running somewhere is given this long to end before the pool stops waiting for it. */
@@ -35,6 +41,8 @@ export type JobEnd = { readonly ok: true; readonly value: unknown } | { readonly
 
 interface Watch {
   readonly since: number;
+  /** addBulk has put it in Redis. */
+  added: boolean;
   readonly done: (end: JobEnd) => void;
 }
 
@@ -52,7 +60,9 @@ export interface LinkOptions {
 export class RedisLink {
   readonly #options: LinkOptions;
   readonly #client: Redis;
-  readonly #eventsClient: Redis;
+  /** The id of the last event heard, or the stream's last when the pool started: where reading resumes. */
+  #lastEventId = '0-0';
+  #eventsIdle: NodeJS.Timeout | undefined;
   readonly #queue: Queue;
   #events: QueueEvents | undefined;
   readonly #watches = new Map<string, Watch>();
@@ -62,18 +72,15 @@ export class RedisLink {
   #sweeper: NodeJS.Timeout | undefined;
   #referenced = 0;
   #closed = false;
+  /** Aborted when the link closes: a start still under way gives up. */
+  readonly #closing = new AbortController();
   /** Resolves once Redis answers and a worker serves the queue; rejects with why not. */
   readonly ready: Promise<void>;
 
   constructor(options: LinkOptions) {
     this.#options = options;
     this.#client = createClient(options.connection);
-    this.#eventsClient = createClient(options.connection);
-    // ioredis reports a failed connection as an error event too: the ready check reads it.
-    for (const client of [this.#client, this.#eventsClient]) {
-      client.on('error', () => undefined);
-      client.on('connect', () => this.#applyRef(client));
-    }
+    this.#watchClient(this.#client);
     this.#queue = new Queue(options.queue, { connection: this.#client });
     this.#queue.on('error', () => undefined);
     this.ready = this.#prepare();
@@ -87,9 +94,12 @@ export class RedisLink {
 
   /** Watches job `id`, then adds it (with others added in the same turn, in one call). */
   add(id: string, data: JobData, done: (end: JobEnd) => void): void {
-    this.#watches.set(id, { since: Date.now(), done });
+    this.#watches.set(id, { since: Date.now(), added: false, done });
     if (this.#adds.length === 0) queueMicrotask(() => this.#flushAdds());
-    this.#adds.push({ name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false } });
+    // Kept once complete, until its result is read (the event may be missed); a failed job has
+    // nothing to read but its reason, which its event carries, and is removed by BullMQ: a job
+    // withdrawn while it ran is failed by its worker (serve.ts).
+    this.#adds.push({ name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: true } });
     this.#startSweeping();
   }
 
@@ -119,6 +129,7 @@ export class RedisLink {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closing.abort(new Error(`the pool was closed before it reached ${this.where}`));
     for (const id of [...this.#watches.keys()]) this.withdraw(id);
     const giveUpAt = Date.now() + WITHDRAW_LIMIT_MS;
     while (this.#withdrawn.size > 0 && Date.now() < giveUpAt && (await this.#reachable())) {
@@ -127,9 +138,9 @@ export class RedisLink {
     }
     this.#closed = true;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    clearTimeout(this.#eventsIdle);
+    await Promise.allSettled([this.#closeEvents(), this.#queue.close()]);
     this.#client.disconnect();
-    this.#eventsClient.disconnect();
   }
 
   async #reachable(): Promise<boolean> {
@@ -149,19 +160,38 @@ export class RedisLink {
       // Events from the stream's last entry on: nothing of this pool's can be missed, however
       // late the blocking read starts.
       const last = await this.#client.xrevrange(this.#queue.keys.events, '+', '-', 'COUNT', 1);
-      const lastEventId = last.length > 0 ? last[0]![0] : '0-0';
-      const events = new QueueEvents(this.#options.queue, { connection: this.#eventsClient, autorun: false, lastEventId });
-      events.on('error', () => undefined);
-      events.on('completed', ({ jobId, returnvalue }) => this.#ended(jobId, { ok: true, value: returnvalue }));
-      events.on('failed', ({ jobId, failedReason }) => this.#ended(jobId, { ok: false, reason: failedReason }));
-      this.#events = events;
-      events.run().catch(() => undefined);
+      this.#lastEventId = last.length > 0 ? last[0]![0] : '0-0';
+      this.#openEvents();
       await this.#awaitWorker(giveUpAt);
     } catch (error) {
+      await this.#closeEvents();
       this.#client.disconnect();
-      this.#eventsClient.disconnect();
       throw error;
     }
+  }
+
+  /** Starts hearing the queue's events, from the last one heard. */
+  #openEvents(): void {
+    if (this.#events !== undefined || this.#closed) return;
+    // BullMQ reads on a connection of its own, a copy of the link's.
+    const events = new QueueEvents(this.#options.queue, { connection: this.#client, autorun: false, lastEventId: this.#lastEventId });
+    events.on('error', () => undefined);
+    events.on('completed', ({ jobId, returnvalue }, id) => {
+      this.#lastEventId = id;
+      this.#ended(jobId, { ok: true, value: returnvalue });
+    });
+    events.on('failed', ({ jobId, failedReason }, id) => {
+      this.#lastEventId = id;
+      this.#ended(jobId, { ok: false, reason: failedReason });
+    });
+    this.#events = events;
+    events.run().catch(() => undefined);
+  }
+
+  async #closeEvents(): Promise<void> {
+    const events = this.#events;
+    this.#events = undefined;
+    await events?.close().catch(() => undefined);
   }
 
   /** Connects `client`, or fails with a message naming Redis and the queue. */
@@ -178,6 +208,7 @@ export class RedisLink {
         }),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms (the pool's startTimeout)`)), limitMs);
+          this.#closing.signal.addEventListener('abort', () => reject(this.#closing.signal.reason), { once: true });
         }),
       ]);
     } catch (error) {
@@ -190,6 +221,7 @@ export class RedisLink {
 
   async #awaitWorker(giveUpAt: number): Promise<void> {
     for (;;) {
+      this.#closing.signal.throwIfAborted();
       if ((await this.#queue.getWorkersCount()) > 0) return;
       if (Date.now() >= giveUpAt) {
         const url = typeof this.#options.connection === 'string' ? describeConnection(this.#options.connection) : 'URL';
@@ -202,7 +234,12 @@ export class RedisLink {
   #flushAdds(): void {
     const adds = this.#adds;
     this.#adds = [];
-    this.#queue.addBulk(adds).catch((error: unknown) => {
+    this.#queue.addBulk(adds).then(() => {
+      for (const { opts } of adds) {
+        const watch = this.#watches.get(opts.jobId as string);
+        if (watch !== undefined) watch.added = true;
+      }
+    }, (error: unknown) => {
       const reason = error instanceof Error ? error.message : String(error);
       for (const { opts } of adds) this.#ended(opts.jobId as string, { ok: false, reason: `the job could not be added to ${this.where}: ${reason}` });
     });
@@ -266,7 +303,12 @@ export class RedisLink {
   async #readBack(id: string): Promise<void> {
     try {
       const job = await this.#queue.getJob(id);
-      if (job === undefined || job.finishedOn === undefined) return;
+      if (job === undefined) {
+        // Added, then gone without its event: failed and removed (see add), or removed by hand.
+        if (this.#watches.get(id)?.added === true) this.#ended(id, { ok: false, reason: 'the job is gone from Redis: it failed, or was removed' });
+        return;
+      }
+      if (job.finishedOn === undefined) return;
       if (job.failedReason !== undefined && job.failedReason !== '') this.#ended(id, { ok: false, reason: job.failedReason });
       else this.#ended(id, { ok: true, value: job.returnvalue });
     } catch {
@@ -274,9 +316,23 @@ export class RedisLink {
     }
   }
 
+  /** ioredis reports a failed connection as an error event too: the ready check reads it. */
+  #watchClient(client: Redis): void {
+    client.on('error', () => undefined);
+    client.on('connect', () => this.#applyRef(client));
+    this.#applyRef(client);
+  }
+
   #applyRefs(): void {
     this.#applyRef(this.#client);
-    this.#applyRef(this.#eventsClient);
+    clearTimeout(this.#eventsIdle);
+    this.#eventsIdle = undefined;
+    if (this.#referenced > 0) {
+      if (this.#events === undefined) this.ready.then(() => this.#openEvents(), () => undefined);
+    } else {
+      this.#eventsIdle = setTimeout(() => void this.#closeEvents(), EVENTS_IDLE_MS);
+      this.#eventsIdle.unref();
+    }
   }
 
   #applyRef(client: Redis): void {

@@ -105,15 +105,22 @@ export function serve(options: ServeOptions): Server {
           relayed.push(refused(error));
         }
       }
-      const cancel = (): void => {
-        for (const task of relayed) task.cancel();
-      };
+      // A withdrawn job fails at once (BullMQ then removes it); its tasks are withdrawn too: a
+      // lone one has its local worker stopped, others finish and their results are dropped.
+      let cancel!: () => void;
+      const cancelled = new Promise<never>((_, reject) => {
+        cancel = (): void => {
+          for (const task of relayed) task.cancel();
+          reject(new Error('withdrawn by its pool'));
+        };
+      });
+      cancelled.catch(() => undefined); // a withdrawal after the job's end is no one's to hear
       const id = String(job.id);
       running.set(id, cancel);
       signal?.addEventListener('abort', cancel, { once: true });
       if (withdrawn.has(id)) cancel();
       try {
-        const outcomes = await Promise.all(relayed.map((task) => task.outcome));
+        const outcomes = await Promise.race([Promise.all(relayed.map((task) => task.outcome)), cancelled]);
         return packOutcomes(relay.busyMs - busyBefore, outcomes);
       } finally {
         running.delete(id);
