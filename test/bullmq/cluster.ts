@@ -3,8 +3,10 @@
  * mpool-worker processes started and always stopped, and a look at what a queue holds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { childrenOf } from '../robustness/support';
 
 const ROOT = join(__dirname, '..', '..');
 const WORKER_COMMAND = join(ROOT, 'packages', 'bullmq', 'dist', 'cli.js');
@@ -122,3 +124,14 @@ export async function jobsIn(queue: string): Promise<Record<string, number>> {
 }
 
 export const NO_JOBS = { active: 0, completed: 0, delayed: 0, failed: 0, prioritized: 0, waiting: 0, 'waiting-children': 0 };
+
+/** The pids of this process's children that run mpool-worker (the tests' Redis may be a child too). */
+export function workersRunning(): number[] {
+  return childrenOf(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(WORKER_COMMAND);
+    } catch {
+      return false; // it ended while we looked
+    }
+  });
+}
