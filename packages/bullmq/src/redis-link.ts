@@ -69,6 +69,9 @@ export class RedisLink {
   /** Jobs given up on (their pool was terminated, their lane stopped): removed once they stop running. */
   readonly #withdrawn = new Map<string, number>();
   #adds: { name: string; data: JobData; opts: JobsOptions }[] = [];
+  /** Finished jobs to remove (see #remove), and the removals under way. */
+  #removals: string[] = [];
+  readonly #removing = new Set<Promise<void>>();
   #sweeper: NodeJS.Timeout | undefined;
   #referenced = 0;
   #closed = false;
@@ -136,6 +139,8 @@ export class RedisLink {
       await Promise.all([...this.#withdrawn.keys()].map((id) => this.#discard(id)));
       if (this.#withdrawn.size > 0) await new Promise((resolve) => setTimeout(resolve, WORKER_POLL_MS));
     }
+    this.#flushRemovals();
+    await Promise.all([...this.#removing]);
     this.#closed = true;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     clearTimeout(this.#eventsIdle);
@@ -234,7 +239,9 @@ export class RedisLink {
   #flushAdds(): void {
     const adds = this.#adds;
     this.#adds = [];
-    this.#queue.addBulk(adds).then(() => {
+    // One job alone goes by add, a single script call; addBulk wraps its calls in a transaction.
+    const adding = adds.length === 1 ? this.#queue.add(adds[0]!.name, adds[0]!.data, adds[0]!.opts) : this.#queue.addBulk(adds);
+    adding.then(() => {
       for (const { opts } of adds) {
         const watch = this.#watches.get(opts.jobId as string);
         if (watch !== undefined) watch.added = true;
@@ -256,9 +263,21 @@ export class RedisLink {
     }
   }
 
-  /** Removes a finished job; a job that is gone already is fine. */
+  /**
+   * Removes a finished job, once the turn of the event loop that read its result is over: the
+   * next job, which its result often prompts, goes to Redis first. A job gone already is fine.
+   */
   #remove(id: string): void {
-    this.#queue.remove(id).catch(() => undefined);
+    if (this.#removals.length === 0) setImmediate(() => this.#flushRemovals()).unref();
+    this.#removals.push(id);
+  }
+
+  #flushRemovals(): void {
+    for (const id of this.#removals.splice(0)) {
+      const removing = this.#queue.remove(id).then(() => undefined, () => undefined);
+      this.#removing.add(removing);
+      void removing.finally(() => this.#removing.delete(removing));
+    }
   }
 
   /** Removes a withdrawn job, or asks the worker running it to stop it. */
