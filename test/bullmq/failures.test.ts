@@ -92,6 +92,25 @@ describe('a task that kills every worker that takes it', () => {
   });
 });
 
+describe('every worker gone while a task runs', () => {
+  const newPool = usePools();
+  const newGate = useGates();
+
+  test('the task fails with WorkerCrashedError after startTimeout, rather than wait for a worker forever', async () => {
+    const worker = await startWorker(['--redis', redisUrl(), '--queue', 'all-gone', '--concurrency', '1', ...FAST_STALLS]);
+    const pool = newPool('all-gone', { startTimeout: 500 });
+    const gate = newGate();
+    const result = pool.applyAsync(hold, [gate.path, gate.started('held'), 'never']);
+    await fileWritten(gate.started('held'));
+    await stopWorker(worker, 'SIGKILL');
+    const error = await rejectionOf(result.get());
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as Error).message).toContain("no mpool-worker has served the queue 'all-gone'");
+    await pool.terminate();
+    expect(await jobsIn('all-gone')).toEqual(NO_JOBS);
+  });
+});
+
 describe('a pool that cannot start', () => {
   const newPool = usePools();
 
@@ -221,9 +240,11 @@ describe('mpool-worker', () => {
   });
 });
 
-test('at the end, no job of any pool is left in Redis, and no mpool-worker is running', async () => {
-  for (const queue of ['machine-dies', 'deadly', 'nobody-serves', 'anything', 'terminated', 'crossing', 'modules-only', 'sigterm']) {
-    expect([queue, await jobsIn(queue)]).toEqual([queue, NO_JOBS]);
-  }
-  expect(workersRunning()).toEqual([]);
+describe('at the end', () => {
+  test('no job of any pool is left in Redis, and no mpool-worker is running', async () => {
+    for (const queue of ['machine-dies', 'deadly', 'all-gone', 'nobody-serves', 'anything', 'terminated', 'crossing', 'modules-only', 'sigterm']) {
+      expect([queue, await jobsIn(queue)]).toEqual([queue, NO_JOBS]);
+    }
+    expect(workersRunning()).toEqual([]);
+  });
 });

@@ -12,7 +12,7 @@
  */
 import { isSharedHandle, MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerEvents, type WorkerHandle } from '@mpool/core';
 import { encodeThrown } from '@mpool/core/worker';
-import { pack, unpack, type JobData } from './job-codec.js';
+import { JOB_FORMAT, pack, unpack, type JobData } from './job-codec.js';
 import { specForCluster } from './module-paths.js';
 import type { JobEnd, RedisLink } from './redis-link.js';
 
@@ -143,7 +143,7 @@ export class Lane implements WorkerHandle {
       queueMicrotask(() => this.#flush());
       return;
     }
-    const data: JobData = { v: 1, pool: this.#context.poolId, setupKey: setup.key, setup: setup.packed, tasks: packedTasks as string };
+    const data: JobData = { v: JOB_FORMAT, pool: this.#context.poolId, setupKey: setup.key, setup: setup.packed, tasks: packedTasks as string };
     this.#context.link.add(jobId, data, (end) => this.#jobEnded(segment, end));
   }
 

@@ -63,6 +63,8 @@ export class RedisLink {
   /** The id of the last event heard, or the stream's last when the pool started: where reading resumes. */
   #lastEventId = '0-0';
   #eventsIdle: NodeJS.Timeout | undefined;
+  /** Since when the sweep has found no worker serving the queue while jobs were out. */
+  #noWorkerSince: number | undefined;
   readonly #queue: Queue;
   #events: QueueEvents | undefined;
   readonly #watches = new Map<string, Watch>();
@@ -191,6 +193,13 @@ export class RedisLink {
     });
     this.#events = events;
     events.run().catch(() => undefined);
+    if (this.#referenced === 0) this.#closeEventsWhenIdle();
+  }
+
+  #closeEventsWhenIdle(): void {
+    clearTimeout(this.#eventsIdle);
+    this.#eventsIdle = setTimeout(() => void this.#closeEvents(), EVENTS_IDLE_MS);
+    this.#eventsIdle.unref();
   }
 
   async #closeEvents(): Promise<void> {
@@ -317,6 +326,38 @@ export class RedisLink {
     }
     await Promise.all(late.map((id) => this.#readBack(id)));
     await Promise.all([...this.#withdrawn.keys()].slice(0, SWEEP_BATCH).map((id) => this.#discard(id)));
+    await this.#checkWorkers();
+  }
+
+  /**
+   * Jobs out with no worker serving the queue for startTimeout would wait for one forever: they
+   * fail instead, as their workers would have crashed, and are withdrawn (removed once their
+   * locks, if any, expire).
+   */
+  async #checkWorkers(): Promise<void> {
+    if (this.#watches.size === 0) {
+      this.#noWorkerSince = undefined;
+      return;
+    }
+    let workers: number;
+    try {
+      workers = await this.#queue.getWorkersCount();
+    } catch {
+      return; // Redis is away for now
+    }
+    const now = Date.now();
+    if (workers > 0) {
+      this.#noWorkerSince = undefined;
+      return;
+    }
+    this.#noWorkerSince ??= now;
+    if (now - this.#noWorkerSince < this.#options.startTimeoutMs) return;
+    const reason = `no mpool-worker has served ${this.where} for ${this.#options.startTimeoutMs} ms (the pool's startTimeout)`;
+    for (const [id, watch] of [...this.#watches]) {
+      this.#watches.delete(id);
+      this.#withdrawn.set(id, now);
+      watch.done({ ok: false, reason });
+    }
   }
 
   async #readBack(id: string): Promise<void> {
@@ -349,8 +390,7 @@ export class RedisLink {
     if (this.#referenced > 0) {
       if (this.#events === undefined) this.ready.then(() => this.#openEvents(), () => undefined);
     } else {
-      this.#eventsIdle = setTimeout(() => void this.#closeEvents(), EVENTS_IDLE_MS);
-      this.#eventsIdle.unref();
+      this.#closeEventsWhenIdle();
     }
   }
 
