@@ -12,7 +12,9 @@
  * Every system runs each benchmark once a round, the first changing from round to round; the
  * figures are medians over the rounds. Without redis-server the benchmark is skipped, saying so.
  *
- *   node bullmq.mjs [--quick] [--rounds=N] [--out DIR]   writes results/bullmq.json (or DIR/bullmq.json)
+ *   node bullmq.mjs [--quick] [--rounds=N] [--rows=pi,tiny,…] [--out DIR]
+ *
+ * A full run writes results/bullmq.json; a quick or partial one (--rows) only into --out's DIR.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,11 +29,25 @@ const FULL = { oneByOne: 300, tiny: 20_000, items: 1_000_000, piTerms: 200_000_0
 // Enough to see every row measured end to end, not enough to trust the numbers.
 const QUICK = { oneByOne: 30, tiny: 2_000, items: 100_000, piTerms: 8_000_000, piTasks: 16, rounds: 1 };
 /** Lanes of the mpool pool for the throughput rows: enough jobs in flight to hide the round trip through Redis. */
-const THROUGHPUT_LANES = 4;
-/** Plain BullMQ keeps this many finished jobs, as `removeOnComplete` is usually set (removing at once breaks waitUntilFinished). */
-const KEEP_COMPLETED = { count: 1000 };
+const THROUGHPUT_LANES = 8;
+/**
+ * Jobs a plain BullMQ worker runs at once on the main queue: what its users set for quick jobs
+ * (with 1, tiny jobs wait on each job's round trips to Redis). A CPU-bound processor still runs
+ * one job at a time, so pi is not favoured.
+ */
+const PLAIN_CONCURRENCY = 8;
+/** Events plain BullMQ's stream keeps: more than the largest row makes (about 4 a job). */
+const PLAIN_EVENTS_MAX_LEN = 200_000;
+/** A row that takes longer than this is stuck: the benchmark fails rather than wait. */
+const ROW_LIMIT_MS = 120_000;
+/**
+ * Plain BullMQ keeps finished jobs for an hour, as `removeOnComplete` is usually set: removing
+ * them at once, or past a count, makes waitUntilFinished fail ("Missing key") when a job ends
+ * before its wait begins. The queues are emptied at the end.
+ */
+const KEEP_COMPLETED = { age: 3600 };
 
-const flags = parseFlags(process.argv.slice(2), ['quick', 'rounds', 'out'], { valued: ['rounds', 'out'] });
+const flags = parseFlags(process.argv.slice(2), ['quick', 'rounds', 'rows', 'out'], { valued: ['rounds', 'rows', 'out'] });
 const preset = flags.quick ? QUICK : FULL;
 const rounds = positiveInt(flags, 'rounds', preset.rounds);
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -78,7 +94,9 @@ function plainSystem(url) {
   const queues = new Map();
   const on = (name) => {
     if (!queues.has(name)) {
-      const queue = new Queue(name, { connection });
+      // The events stream holds 10,000 events by default, fewer than 20,000 jobs make: their
+      // waitUntilFinished would wait forever for the events trimmed away. Users raise it.
+      const queue = new Queue(name, { connection, streams: { events: { maxLen: PLAIN_EVENTS_MAX_LEN } } });
       // Each waitUntilFinished listens on the queue: thousands at once is the usual way's cost, not a leak.
       queue.setMaxListeners(0);
       queues.set(name, { queue, events: new QueueEvents(name, { connection: { host: new URL(url).hostname, port: Number(new URL(url).port) } }) });
@@ -107,16 +125,24 @@ function plainSystem(url) {
     },
     pi: (workers) => run(workers === 1 ? 'plain-one' : 'plain', piParts().map(([first, last]) => ['pi', { first, last }])),
     async stop() {
-      for (const { queue, events } of queues.values()) await Promise.all([queue.close(), events.close()]);
+      for (const { queue, events } of queues.values()) {
+        await queue.obliterate({ force: true });
+        await Promise.all([queue.close(), events.close()]);
+      }
       connection.disconnect();
     },
   };
 }
 
-/** Milliseconds `fn` takes. */
+/** Milliseconds `fn` takes; past ROW_LIMIT_MS it fails. */
 async function timed(fn) {
   const started = performance.now();
-  await fn();
+  let timer;
+  try {
+    await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`a run took over ${ROW_LIMIT_MS} ms`)), ROW_LIMIT_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
   return performance.now() - started;
 }
 
@@ -132,8 +158,16 @@ const ROWS = [
   },
 ];
 
+const rows = typeof flags.rows === 'string' ? flags.rows.split(',') : null;
+for (const key of rows ?? []) {
+  if (!ROWS.some((row) => row.key === key)) throw new RangeError(`Expected --rows to name ${ROWS.map((row) => row.key).join(', ')}; got \`${key}\``);
+}
+const chosen = ROWS.filter((row) => rows === null || rows.includes(row.key));
+
 async function main() {
   const cluster = new LocalCluster();
+  // Stopped from outside: what the benchmark started goes with it.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void cluster.stopAll().finally(() => process.exit(1)));
   const samples = {};
   const loadBefore = loadAverage();
   let systems = [];
@@ -144,13 +178,13 @@ async function main() {
       cluster.mpoolWorker(url, 'mpool', TASKS),
       cluster.mpoolWorker(url, 'mpool', TASKS),
       cluster.mpoolWorker(url, 'mpool-one', TASKS),
-      cluster.plainWorker(url, 'plain'),
-      cluster.plainWorker(url, 'plain'),
-      cluster.plainWorker(url, 'plain-one'),
+      cluster.plainWorker(url, 'plain', PLAIN_CONCURRENCY),
+      cluster.plainWorker(url, 'plain', PLAIN_CONCURRENCY),
+      cluster.plainWorker(url, 'plain-one', PLAIN_CONCURRENCY),
     ]);
     systems = [mpoolSystem(url), plainSystem(url)];
     for (const system of systems) await system.start?.();
-    for (const row of ROWS) {
+    for (const row of chosen) {
       for (const system of systems) await row.run(system); // warm-up
       for (let round = 0; round < rounds; round++) {
         for (const system of rotate(systems, round)) ((samples[system.name] ??= {})[row.key] ??= []).push(await row.run(system));
@@ -161,16 +195,16 @@ async function main() {
     await Promise.allSettled(systems.map((system) => system.stop()));
     await cluster.stopAll();
   }
-  const [mine, peer] = ['mpool bullmq', 'plain BullMQ'].map((name) => Object.fromEntries(ROWS.map((row) => [row.key, median(samples[name][row.key])])));
+  const [mine, peer] = ['mpool bullmq', 'plain BullMQ'].map((name) => Object.fromEntries(chosen.map((row) => [row.key, median(samples[name][row.key])])));
   const format = (value) => (value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(2));
   const table = formatTable(
     ['benchmark', 'mpool bullmq', 'plain BullMQ', 'mpool ÷ plain'],
-    ROWS.map((row) => [row.label, format(mine[row.key]), format(peer[row.key]), (row.lowerIsBetter ? peer[row.key] / mine[row.key] : mine[row.key] / peer[row.key]).toFixed(2)]),
+    chosen.map((row) => [row.label, format(mine[row.key]), format(peer[row.key]), (row.lowerIsBetter ? peer[row.key] / mine[row.key] : mine[row.key] / peer[row.key]).toFixed(2)]),
   );
-  console.log(`\n2 workers of each (concurrency 1) and one more for pi on 1 worker; Redis on this machine; medians over ${rounds} round(s)`);
+  console.log(`\n2 workers of each (mpool-worker --concurrency 1; plain BullMQ concurrency ${PLAIN_CONCURRENCY}) and one more for pi on 1 worker; Redis on this machine; medians over ${rounds} round(s)`);
   console.log('mpool ÷ plain: above 1 mpool does better (for ms per task, plain ÷ mpool)\n');
   console.log(table);
-  const out = typeof flags.out === 'string' ? flags.out : flags.quick ? undefined : join(HERE, 'results');
+  const out = typeof flags.out === 'string' ? flags.out : flags.quick || rows !== null ? undefined : join(HERE, 'results');
   if (out !== undefined) {
     const report = { when: new Date().toISOString(), machine: describeMachine(), loadBefore, loadAfter: loadAverage(), preset, rounds, medians: { 'mpool bullmq': mine, 'plain BullMQ': peer }, samples };
     writeFileSync(join(out, 'bullmq.json'), `${JSON.stringify(report, null, 2)}\n`);

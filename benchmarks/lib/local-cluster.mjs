@@ -61,9 +61,9 @@ export class LocalCluster {
     return this.#run(process.execPath, [MPOOL_WORKER, '--redis', url, '--queue', queue, '--concurrency', '1', '--root', root], / serves /);
   }
 
-  /** A plain BullMQ worker on `queue`, concurrency 1. */
-  plainWorker(url, queue) {
-    return this.#run(process.execPath, [PLAIN_WORKER, url, queue], / serves /);
+  /** A plain BullMQ worker on `queue`, running `concurrency` jobs at once. */
+  plainWorker(url, queue, concurrency) {
+    return this.#run(process.execPath, [PLAIN_WORKER, url, queue, String(concurrency)], / serves /);
   }
 
   /** Stops every process started, the workers before Redis. */

@@ -2,13 +2,13 @@
  * The peer of mpool's 'bullmq' context: a BullMQ Worker written the usual way, one job per task
  * (or per chunk of items), its processor picked by the job's name.
  *
- *   node bullmq-plain-worker.mjs REDIS_URL QUEUE
+ *   node bullmq-plain-worker.mjs REDIS_URL QUEUE CONCURRENCY
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { partialPi } from './pi-task.mjs';
 
-const [url, queue] = process.argv.slice(2);
+const [url, queue, concurrency] = process.argv.slice(2);
 const processors = {
   inc: (job) => job.data.x + 1,
   chunk: (job) => job.data.items.map((x) => x + 1),
@@ -16,7 +16,7 @@ const processors = {
 };
 const worker = new Worker(queue, async (job) => processors[job.name](job), {
   connection: new Redis(url, { maxRetriesPerRequest: null }),
-  concurrency: 1,
+  concurrency: Number(concurrency),
 });
 await worker.waitUntilReady();
 process.stdout.write(`plain BullMQ worker ${process.pid} serves ${queue}\n`);

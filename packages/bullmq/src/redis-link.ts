@@ -11,14 +11,13 @@
  * job's events may come before `addBulk` returns. QueueEvents reads from the events stream's last
  * entry as it was before the first job, so that none of the pool's events can pass unseen; it is
  * still best effort (the stream is trimmed), hence the sweep.
- *
- * An idle pool must not keep its program alive, and BullMQ's QueueEvents keeps a timer running
- * while it reads: once the lanes have had no work for EVENTS_IDLE_MS, it is closed, and the next
- * work opens a new one that reads on from the last event seen.
+ * An idle pool lets its program end: its connections are unreferenced, and the feed of events
+ * closes (event-feed.ts).
  */
-import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createClient, describeConnection, type Connection } from './connection.js';
+import { EventFeed, type JobEnd } from './event-feed.js';
 import type { JobData } from './job-codec.js';
 
 /** How often jobs whose event is late are read back, and withdrawn jobs removed. */
@@ -29,15 +28,12 @@ const LATE_MS = 2000;
 const SWEEP_BATCH = 64;
 /** How often the link looks for a worker serving the queue while it waits for the first. */
 const WORKER_POLL_MS = 50;
-/** How long QueueEvents stays open once the pool has no work (see the file's comment). */
-const EVENTS_IDLE_MS = 1000;
 /** The name every job of mpool has in BullMQ (for people looking at the queue). */
 export const JOB_NAME = 'mpool';
 /** A withdrawn job that is still running somewhere is given this long to end before the pool stops waiting for it. */
 const WITHDRAW_LIMIT_MS = 10_000;
 
-/** How a job ended: its return value, or why it failed. */
-export type JobEnd = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+export type { JobEnd };
 
 interface Watch {
   readonly since: number;
@@ -60,13 +56,10 @@ export interface LinkOptions {
 export class RedisLink {
   readonly #options: LinkOptions;
   readonly #client: Redis;
-  /** The id of the last event heard, or the stream's last when the pool started: where reading resumes. */
-  #lastEventId = '0-0';
-  #eventsIdle: NodeJS.Timeout | undefined;
   /** Since when the sweep has found no worker serving the queue while jobs were out. */
   #noWorkerSince: number | undefined;
   readonly #queue: Queue;
-  #events: QueueEvents | undefined;
+  readonly #feed: EventFeed;
   readonly #watches = new Map<string, Watch>();
   /** Jobs given up on (their pool was terminated, their lane stopped): removed once they stop running. */
   readonly #withdrawn = new Map<string, number>();
@@ -88,6 +81,7 @@ export class RedisLink {
     this.#watchClient(this.#client);
     this.#queue = new Queue(options.queue, { connection: this.#client });
     this.#queue.on('error', () => undefined);
+    this.#feed = new EventFeed(options.queue, this.#client, (id, end) => this.#ended(id, end));
     this.ready = this.#prepare();
     this.ready.catch(() => undefined);
   }
@@ -145,8 +139,7 @@ export class RedisLink {
     await Promise.all([...this.#removing]);
     this.#closed = true;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    clearTimeout(this.#eventsIdle);
-    await Promise.allSettled([this.#closeEvents(), this.#queue.close()]);
+    await Promise.allSettled([this.#feed.close(), this.#queue.close()]);
     this.#client.disconnect();
   }
 
@@ -167,45 +160,13 @@ export class RedisLink {
       // Events from the stream's last entry on: nothing of this pool's can be missed, however
       // late the blocking read starts.
       const last = await this.#client.xrevrange(this.#queue.keys.events, '+', '-', 'COUNT', 1);
-      this.#lastEventId = last.length > 0 ? last[0]![0] : '0-0';
-      this.#openEvents();
+      this.#feed.start(last.length > 0 ? last[0]![0] : '0-0');
       await this.#awaitWorker(giveUpAt);
     } catch (error) {
-      await this.#closeEvents();
+      await this.#feed.close();
       this.#client.disconnect();
       throw error;
     }
-  }
-
-  /** Starts hearing the queue's events, from the last one heard. */
-  #openEvents(): void {
-    if (this.#events !== undefined || this.#closed) return;
-    // BullMQ reads on a connection of its own, a copy of the link's.
-    const events = new QueueEvents(this.#options.queue, { connection: this.#client, autorun: false, lastEventId: this.#lastEventId });
-    events.on('error', () => undefined);
-    events.on('completed', ({ jobId, returnvalue }, id) => {
-      this.#lastEventId = id;
-      this.#ended(jobId, { ok: true, value: returnvalue });
-    });
-    events.on('failed', ({ jobId, failedReason }, id) => {
-      this.#lastEventId = id;
-      this.#ended(jobId, { ok: false, reason: failedReason });
-    });
-    this.#events = events;
-    events.run().catch(() => undefined);
-    if (this.#referenced === 0) this.#closeEventsWhenIdle();
-  }
-
-  #closeEventsWhenIdle(): void {
-    clearTimeout(this.#eventsIdle);
-    this.#eventsIdle = setTimeout(() => void this.#closeEvents(), EVENTS_IDLE_MS);
-    this.#eventsIdle.unref();
-  }
-
-  async #closeEvents(): Promise<void> {
-    const events = this.#events;
-    this.#events = undefined;
-    await events?.close().catch(() => undefined);
   }
 
   /** Connects `client`, or fails with a message naming Redis and the queue. */
@@ -385,13 +346,8 @@ export class RedisLink {
 
   #applyRefs(): void {
     this.#applyRef(this.#client);
-    clearTimeout(this.#eventsIdle);
-    this.#eventsIdle = undefined;
-    if (this.#referenced > 0) {
-      if (this.#events === undefined) this.ready.then(() => this.#openEvents(), () => undefined);
-    } else {
-      this.#closeEventsWhenIdle();
-    }
+    if (this.#referenced > 0) this.ready.then(() => this.#referenced > 0 && this.#feed.busy(), () => undefined);
+    else this.#feed.idle();
   }
 
   #applyRef(client: Redis): void {

@@ -8,7 +8,7 @@
  *   cancel channel ─▶ Worker.cancelJob ─▶ the job's tasks withdrawn (a lone task's worker stopped)
  */
 import { Worker, type Job } from 'bullmq';
-import { ResultStatus, type FnSpec, type RelayedTask, type RunMode, type WireOutcome } from '@mpool/core';
+import { ResultStatus, type FnSpec, type RelayedTask, type RunMode, type WireOutcome, type WireRelay } from '@mpool/core';
 import { encodeThrown } from '@mpool/core/worker';
 import { createClient, describeConnection, type Connection } from '../connection.js';
 import { isJobData, pack, unpack } from '../job-codec.js';
@@ -84,7 +84,7 @@ export function serve(options: ServeOptions): Server {
     if (!isJobData(data)) throw new Error(`Job ${String(job.id)} is not an mpool job of this version`);
     const tasks = unpack(data.tasks) as unknown[];
     const alone = tasks.length === 3; // a lone task may be stopped (see WireRelay.run)
-    let relay;
+    let relay: WireRelay;
     try {
       relay = pools.acquire(data.setupKey, data.setup);
     } catch (error) {
