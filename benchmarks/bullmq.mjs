@@ -28,6 +28,8 @@ import { hasRedisServer, LocalCluster } from './lib/local-cluster.mjs';
 const FULL = { oneByOne: 300, tiny: 20_000, items: 1_000_000, piTerms: 200_000_000, piTasks: 16, rounds: 5 };
 // Enough to see every row measured end to end, not enough to trust the numbers.
 const QUICK = { oneByOne: 30, tiny: 2_000, items: 100_000, piTerms: 8_000_000, piTasks: 16, rounds: 1 };
+/** Lanes of the mpool pool for pi, for each worker (see mpoolSystem). */
+const LANES_PER_PI_WORKER = 2;
 /** Lanes of the mpool pool for the throughput rows: enough jobs in flight to hide the round trip through Redis. */
 const THROUGHPUT_LANES = 8;
 /**
@@ -83,7 +85,9 @@ function mpoolSystem(url) {
     },
     tiny: (n) => Promise.all(range(n).map((i) => main().applyAsync(inc, [i]).get())),
     map: (items, chunksize) => main().map(inc, items, chunksize),
-    pi: (workers) => Promise.all(piParts().map((args) => pool(workers === 1 ? 'mpool-one' : 'mpool', workers).apply(partialPi, args))),
+    // Two lanes a worker: one task runs while the next waits in Redis, so that no worker waits a
+    // round trip between tasks (one lane a worker would send a task only once the last is back).
+    pi: (workers) => Promise.all(piParts().map((args) => pool(workers === 1 ? 'mpool-one' : 'mpool', LANES_PER_PI_WORKER * workers).apply(partialPi, args))),
     stop: () => Promise.all([...pools.values()].map((p) => p.close())),
   };
 }

@@ -9,7 +9,7 @@
  *
  * On real machines, run on each (from the same checkout):
  *   mpool-worker --redis redis://redis-host:6379 --queue pi --concurrency 8 --root /srv/checkout/examples
- * and in the program: new Pool({ context: 'bullmq', connection: 'redis://redis-host:6379', queue: 'pi', processes: 16 })
+ * and in the program: new Pool({ context: 'bullmq', connection: 'redis://redis-host:6379', queue: 'pi', processes: 32 })
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -75,8 +75,10 @@ function startWorker(redis) {
 }
 
 /** The article's computation: split the series, applyAsync each part, wait for all, add up. */
-async function computePi(redis, processes) {
-  const pool = new Pool({ context: 'bullmq', connection: redis, queue: QUEUE, root: here, processes });
+async function computePi(redis, workers) {
+  // `processes` is how many tasks the pool keeps in flight on the cluster: two a worker, so that
+  // each has its next task waiting in Redis when it finishes one.
+  const pool = new Pool({ context: 'bullmq', connection: redis, queue: QUEUE, root: here, processes: 2 * workers });
   try {
     await pool.apply(partialPi, [1, 1]); // the first job: the pool is connected
     const begin = performance.now();
