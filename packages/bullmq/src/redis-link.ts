@@ -28,6 +28,8 @@ const LATE_MS = 2000;
 const SWEEP_BATCH = 64;
 /** How often the link looks for a worker serving the queue while it waits for the first. */
 const WORKER_POLL_MS = 50;
+/** Finished jobs are removed together, this long after the first of them (see #remove). */
+const REMOVAL_DELAY_MS = 500;
 /** The name every job of mpool has in BullMQ (for people looking at the queue). */
 export const JOB_NAME = 'mpool';
 /** A withdrawn job that is still running somewhere is given this long to end before the pool stops waiting for it. */
@@ -66,6 +68,7 @@ export class RedisLink {
   #adds: { name: string; data: JobData; opts: JobsOptions }[] = [];
   /** Finished jobs to remove (see #remove), and the removals under way. */
   #removals: string[] = [];
+  #removalTimer: NodeJS.Timeout | undefined;
   readonly #removing = new Set<Promise<void>>();
   #sweeper: NodeJS.Timeout | undefined;
   #referenced = 0;
@@ -234,15 +237,17 @@ export class RedisLink {
   }
 
   /**
-   * Removes a finished job, once the turn of the event loop that read its result is over: the
-   * next job, which its result often prompts, goes to Redis first. A job gone already is fine.
+   * Removes a finished job, with the others finished within REMOVAL_DELAY_MS: each removal is a
+   * script Redis runs, and done at once it delays the next job (measured: 0.3 to 0.5 ms a round
+   * trip for tasks one at a time). The timer keeps the program alive until the jobs are gone.
    */
   #remove(id: string): void {
-    if (this.#removals.length === 0) setImmediate(() => this.#flushRemovals()).unref();
+    if (this.#removals.length === 0) this.#removalTimer = setTimeout(() => this.#flushRemovals(), REMOVAL_DELAY_MS);
     this.#removals.push(id);
   }
 
   #flushRemovals(): void {
+    clearTimeout(this.#removalTimer);
     for (const id of this.#removals.splice(0)) {
       const removing = this.#queue.remove(id).then(() => undefined, () => undefined);
       this.#removing.add(removing);
