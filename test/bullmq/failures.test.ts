@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataCloneError, InitializerError, Manager, Pool, PoolStateError, task, WorkerCrashedError, type MpoolOptions } from '@mpool/pool';
-import { fixture, hold, sqr } from '../conformance/fixtures';
+import { fixture, hold, init, initState, sqr, workerId } from '../conformance/fixtures';
 import { fileWritten, range, rejectionOf, useGates } from '../conformance/helpers';
 import { FAST_STALLS, jobsIn, NO_JOBS, redisUrl, startWorker, stopWorker, useWorkers, workersRunning } from './cluster';
 
@@ -196,6 +196,24 @@ describe('what cannot cross machines', () => {
   });
 });
 
+describe('pool options on a cluster', () => {
+  useWorkers('options', 1);
+  const newPool = usePools();
+
+  test('the initializer runs in each local worker before its tasks, with its initargs', async () => {
+    const pool = newPool('options', { initializer: init, initargs: ['from the pool', 7] });
+    const states = await pool.map(initState, [undefined, undefined, undefined, undefined], 1);
+    for (const state of states) expect(state.record).toEqual({ args: ['from the pool', 7], runs: 1 });
+  });
+
+  test('maxtasksperchild replaces the local workers after that many tasks', async () => {
+    const pool = newPool('options', { maxtasksperchild: 1 });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await pool.apply(workerId));
+    expect(new Set(ids).size).toBe(3);
+  });
+});
+
 describe('mpool-worker', () => {
   const newPool = usePools();
   const newGate = useGates();
@@ -242,7 +260,7 @@ describe('mpool-worker', () => {
 
 describe('at the end', () => {
   test('no job of any pool is left in Redis, and no mpool-worker is running', async () => {
-    for (const queue of ['machine-dies', 'deadly', 'all-gone', 'nobody-serves', 'anything', 'terminated', 'crossing', 'modules-only', 'sigterm']) {
+    for (const queue of ['machine-dies', 'deadly', 'all-gone', 'nobody-serves', 'anything', 'terminated', 'crossing', 'options', 'modules-only', 'sigterm']) {
       expect([queue, await jobsIn(queue)]).toEqual([queue, NO_JOBS]);
     }
     expect(workersRunning()).toEqual([]);
