@@ -3,10 +3,12 @@
  * machine that dies mid-task, a task that kills every worker that takes it, no worker at all, a
  * Redis that is not there, terminate() with jobs waiting, and what cannot cross machines.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DataCloneError, InitializerError, Manager, Pool, PoolStateError, task, WorkerCrashedError, type MpoolOptions } from '@mpool/pool';
 import { fixture, hold, init, initState, sqr, workerId } from '../conformance/fixtures';
 import { fileWritten, range, rejectionOf, useGates } from '../conformance/helpers';
@@ -121,6 +123,17 @@ describe('a pool that cannot start', () => {
     expect((error as Error).message).toContain("No mpool-worker serves the queue 'nobody-serves' on redis://127.0.0.1:");
     expect((error as Error).message).toContain('300 ms');
     await expect(pool.apply(sqr, [2])).rejects.toBeInstanceOf(PoolStateError);
+  });
+
+  test('without @mpool/bullmq installed, a bullmq pool says how to install it, and the other contexts work', async () => {
+    const program = [
+      "const { Pool } = require('@mpool/pool');",
+      "try { new Pool({ context: 'bullmq' }); } catch (error) { console.log(error.name + ': ' + error.message); }",
+      "const pool = new Pool({ context: 'thread', processes: 1 });",
+      'pool.apply((x) => x * 2, [21]).then((value) => { console.log(value); return pool.close(); });',
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', fixture('hide-bullmq.cjs'), '-e', program], { cwd: join(__dirname, '..', '..') });
+    expect(stdout).toBe("MpoolError: The 'bullmq' context needs the package @mpool/bullmq, which is not installed: npm install @mpool/bullmq\n42\n");
   });
 
   test('a connection that is not a Redis URL is refused with TypeError', () => {
