@@ -14,4 +14,7 @@ module.exports = {
   // Sources import siblings as './x.js' (Node's ESM-style paths); under ts-jest they are './x.ts'.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 30000,
+  // A Redis server for the tests of the 'bullmq' context, started once for the run.
+  globalSetup: '<rootDir>/test/redis/global-setup.ts',
+  globalTeardown: '<rootDir>/test/redis/global-teardown.ts',
 };

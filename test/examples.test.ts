@@ -51,6 +51,16 @@ test('pi estimates pi on 1 and 2 workers, on threads and on processes', async ()
   expect(linesStartingWith(output, 'spawn')).toHaveLength(3);
 });
 
+test('pi-cluster estimates pi through BullMQ on one mpool-worker and on two, and stops the Redis and workers it started', async () => {
+  // Its own Redis server, as a reader runs it (the tests' global setup has made sure there is one to start).
+  const output = await runExample('pi-cluster.mjs', ['--terms', '2000000', '--chunks', '4']);
+  const estimates = [...output.matchAll(/pi ≈ (\d+\.\d+)/g)].map((m) => Number(m[1]));
+  expect(estimates).toHaveLength(2);
+  for (const estimate of estimates) expect(Math.abs(estimate - Math.PI)).toBeLessThan(1e-6);
+  expect(output).toMatch(/speed-up with 2 mpool-workers: \d+\.\d+×/);
+  expect(output).toContain('stopped the 3 processes the example started');
+});
+
 test('waiting shows wait(ms) coming back early, get(ms) timing out, and the callbacks', async () => {
   const output = await runExample('waiting.mjs', ['--task-ms', '500', '--timeout-ms', '50']);
   expect(output).toContain('right away: ready() is false');

@@ -4,7 +4,7 @@
  * not compile (ts-jest type-checks this file: a broken expectation fails the suite).
  */
 import { join } from 'node:path';
-import { Pool, task, type AsyncResult } from '@mpool/pool';
+import { getContext, Pool, task, type AsyncResult, type PoolOptions } from '@mpool/pool';
 
 const values = join(__dirname, 'fixtures', 'values.mjs');
 const sqr = task<(x: number) => number>(values, 'sqr');
@@ -48,4 +48,23 @@ export async function wrongArgumentsDoNotCompile(pool: Pool): Promise<void> {
   // @ts-expect-error the result is a number, not a string
   const wrong: string = await pool.apply(sqr, [6]);
   void wrong;
+}
+
+/** PoolOptions, as users write them apart from the call, hold the 'bullmq' context's options too. */
+const clusterOptions: PoolOptions = { context: 'bullmq', connection: { path: '/run/redis.sock' }, queue: 'jobs', startTimeout: 1000 };
+
+/** Never called: the 'bullmq' context's options type-check, and wrong ones do not. */
+export function clusterOptionsCompile(): Pool[] {
+  return [
+    new Pool({ context: 'bullmq', connection: 'redis://127.0.0.1:6379', queue: 'jobs', startTimeout: 5000, root: '/srv/app', processes: 8 }),
+    new Pool({ context: 'bullmq', connection: { host: 'redis.internal', port: 6380, password: 'secret', tls: { servername: 'redis.internal' } } }),
+    getContext('bullmq').Pool({ processes: 4, connection: 'rediss://redis.internal:6380' }),
+    new Pool(clusterOptions),
+    // @ts-expect-error a connection is a URL or ioredis options
+    new Pool({ context: 'bullmq', connection: 6379 }),
+    // @ts-expect-error startTimeout is a number of milliseconds
+    new Pool({ context: 'bullmq', startTimeout: '30s' }),
+    // @ts-expect-error no such context
+    new Pool({ context: 'redis' }),
+  ];
 }

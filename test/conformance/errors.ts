@@ -2,7 +2,7 @@
  * What comes back when a task fails: its error, kept as faithfully as a copy allows (CPython:
  * test_wrapped_exception, test_traceback, test_async_error_callback).
  */
-import { type ContextName } from '@mpool/pool';
+import { MpoolError, TimeoutError, type ContextName } from '@mpool/pool';
 import {
   HOSTILE_KINDS,
   hostileItem,
@@ -17,6 +17,7 @@ import {
   throwWithProps,
   throwWithValueCause,
   workerId,
+  throwMpoolTimeout,
 } from './fixtures';
 import { rejectionOf, useSharedPool } from './helpers';
 
@@ -66,6 +67,13 @@ export function errorTests(context: ContextName): void {
       const root = (middle as Error).cause;
       expect(root).toBeInstanceOf(SyntaxError);
       expect(root).toHaveProperty('message', 'the root of it');
+    });
+
+    test('one of mpool’s own errors comes back as its class (a task may run a pool of its own)', async () => {
+      const error = await rejectionOf(pool().apply(throwMpoolTimeout, ['inner pool timed out']));
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(error).toBeInstanceOf(MpoolError);
+      expect(error).toMatchObject({ name: 'TimeoutError', message: 'inner pool timed out' });
     });
 
     test('a cause that is not an error is kept as a value', async () => {

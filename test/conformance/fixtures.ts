@@ -31,6 +31,7 @@ export const throwWithValueCause = task<() => never>(errors, 'throwWithValueCaus
 export const throwAggregate = task<() => never>(errors, 'throwAggregate');
 export const throwValue = task<(value: unknown) => never>(errors, 'throwValue');
 export const rejectTypeError = task<(message: string) => Promise<never>>(errors, 'rejectTypeError');
+export const throwMpoolTimeout = task<(message: string) => Promise<never>>(errors, 'throwMpoolTimeout');
 
 const workers = fixture('workers.mjs');
 export const workerId = task<() => string>(workers, 'workerId');

@@ -12,7 +12,8 @@ import { contextInUse, drain, fileWritten, range, rejectionOf, squares, useGates
 /** Runs a fixture program with Node; a program that does not end by itself fails the test. */
 function runProgram(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [fixture(name), ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+    // This test file's environment (jest's own copy of it), which a context may read (MPOOL_REDIS_URL).
+    execFile(process.execPath, [fixture(name), ...args], { timeout: 20_000, env: process.env }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, stdout, stderr });
     });

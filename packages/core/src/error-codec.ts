@@ -9,6 +9,16 @@
  * a value nothing can be read of becomes an `Error` saying what it was.
  */
 import { isProxy } from 'node:util/types';
+import {
+  AbortError,
+  DataCloneError,
+  InitializerError,
+  ManagerClosedError,
+  PoolStateError,
+  ResultNotReadyError,
+  TimeoutError,
+  WorkerCrashedError,
+} from './errors.js';
 import type { WireError, WireThrown } from './wire.js';
 
 const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
@@ -20,6 +30,26 @@ const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
   EvalError,
   URIError,
 };
+
+/**
+ * mpool's own errors, rebuilt as themselves: a pool that relays tasks to other machines (the
+ * 'bullmq' context) hands on its workers' `WorkerCrashedError` and `TimeoutError` as the classes
+ * a pool on one machine raises. Matched by identity, never by name: a task's own class that is
+ * also called `TimeoutError` stays what it is.
+ */
+type MakeError = (message: string, options: ErrorOptions | undefined) => Error;
+const MPOOL_ERRORS: ReadonlyMap<object, readonly [name: string, make: MakeError]> = new Map<object, readonly [string, MakeError]>([
+  [AbortError.prototype, ['AbortError', (message, options) => new AbortError(message, options)]],
+  [DataCloneError.prototype, ['DataCloneError', (message, options) => new DataCloneError(message, options)]],
+  [InitializerError.prototype, ['InitializerError', (message, options) => new InitializerError(message, options)]],
+  [ManagerClosedError.prototype, ['ManagerClosedError', (message, options) => new ManagerClosedError(message, options)]],
+  [PoolStateError.prototype, ['PoolStateError', (message, options) => new PoolStateError(message, options)]],
+  [ResultNotReadyError.prototype, ['ResultNotReadyError', (message, options) => new ResultNotReadyError(message, options)]],
+  [TimeoutError.prototype, ['TimeoutError', (message, options) => new TimeoutError(message, options)]],
+  // exitCode and signal come back with the error's own properties.
+  [WorkerCrashedError.prototype, ['WorkerCrashedError', (message, options) => new WorkerCrashedError(message, { code: null, signal: null }, options)]],
+]);
+const MPOOL_MAKERS = new Map([...MPOOL_ERRORS.values()]);
 
 /** Properties the codec carries itself; everything else own and enumerable travels in `props`. */
 const CARRIED = new Set(['name', 'message', 'stack', 'cause', 'errors']);
@@ -139,6 +169,7 @@ function encodeError(thrown: Error, depth: number): WireError {
     message,
     stack,
     builtin,
+    mpool: attempt(() => MPOOL_ERRORS.get(Object.getPrototypeOf(thrown) as object)?.[0], undefined),
     props: ownProps(thrown),
     ...(cause !== undefined ? { cause: encodeThrown(cause.thrown, depth + 1) } : {}),
     ...(errors ? { errors } : {}),
@@ -167,7 +198,10 @@ export function decodeThrown(wire: WireThrown): unknown {
   const data = wire.error;
   const options: ErrorOptions | undefined = data.cause === undefined ? undefined : { cause: decodeThrown(data.cause) };
   let error: Error;
-  if (data.builtin === 'AggregateError') {
+  const own = data.mpool === undefined ? undefined : MPOOL_MAKERS.get(data.mpool)?.(data.message, options);
+  if (own !== undefined) {
+    error = own;
+  } else if (data.builtin === 'AggregateError') {
     error = new AggregateError((data.errors ?? []).map(decodeThrown), data.message, options);
   } else {
     const Ctor = (data.builtin !== undefined && BUILTIN_ERRORS[data.builtin]) || Error;

@@ -61,6 +61,13 @@ export interface Executor {
    * thread, which would copy a view's whole buffer.
    */
   readonly packsNumbers?: boolean;
+  /**
+   * Milliseconds a message takes to reach a worker and its answer to come back, when that is far
+   * more than between threads or processes (workers on other machines): the scheduler keeps at
+   * least this much work in flight per worker, and waits this much longer before it takes a
+   * worker that has not answered for one that is stuck.
+   */
+  readonly roundTripMs?: number;
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
   /**
    * Releases what the backend holds beyond its workers (a spare process); called once the pool is

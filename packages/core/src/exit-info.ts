@@ -22,6 +22,8 @@ export function isWorkerGone(error: unknown): boolean {
 
 export function describeExit(info: WorkerExitInfo): string {
   if (info.signal === 'SIGABRT') return 'killed by SIGABRT: out of memory, most likely';
+  // A worker on another machine that stopped answering has neither.
+  if (info.signal === null && info.code === null) return 'lost, with no exit code';
   return info.signal !== null ? `killed by ${info.signal}` : `exit code ${String(info.code)}`;
 }
 

@@ -27,7 +27,8 @@ export {
 } from './pool.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
 export type { Fallback } from './scheduler.js';
-export type { WireThrown, WorkerInit } from './wire.js';
+export { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WireThrown, type WorkerInit } from './wire.js';
+export { WireRelay, type RelayedTask, type RelayOptions, type WireOutcome } from './relay.js';
 export { decodeThrown } from './error-codec.js';
 export { typeScriptLoader, type TypeScriptLoader } from './typescript-loader.js';
 export { creatorPort } from './worker/creator-port.js';

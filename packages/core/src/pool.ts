@@ -66,6 +66,8 @@ export interface PoolBackend {
   readonly executor: Executor;
   /** Where to move when a task or the initializer cannot run on `executor` (the 'auto' context). */
   readonly fallback?: Fallback;
+  /** Options the backend reads itself, which the pool accepts beside its own (`connection`, …). */
+  readonly optionNames?: readonly string[];
 }
 
 /**
@@ -115,9 +117,10 @@ export class Pool {
     if (typeof opts !== 'object' || opts === null) {
       throw new TypeError(`Expected the number of workers or an options object, got \`${describe(options)}\``);
     }
+    const backendOptions = backend.optionNames ?? [];
     for (const key of Object.keys(opts)) {
-      if (!POOL_OPTION_NAMES.has(key)) {
-        throw new TypeError(`Unknown Pool option \`${key}\`; the options are ${[...POOL_OPTION_NAMES].join(', ')}`);
+      if (!POOL_OPTION_NAMES.has(key) && !backendOptions.includes(key)) {
+        throw new TypeError(`Unknown Pool option \`${key}\`; the options are ${[...POOL_OPTION_NAMES, ...backendOptions].join(', ')}`);
       }
     }
     const size = opts.processes ?? defaultPoolSize();

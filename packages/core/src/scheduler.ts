@@ -98,6 +98,8 @@ export class Scheduler {
   readonly #queue = new Deque<Job>();
   /** Weight of the jobs in the queue that are not cancelled. */
   #queuedWeight = 0;
+  /** Milliseconds of work the workers have reported, all told. */
+  #busyMs = 0;
   /** Jobs submitted and not yet done: queued or in flight, cancelled in-flight ones included. */
   #pending = 0;
   /** Every worker that has not exited yet. */
@@ -149,6 +151,11 @@ export class Scheduler {
   /** Why the pool cannot run work any more, when its workers could not start. */
   get broken(): InitializerError | undefined {
     return this.#broken;
+  }
+
+  /** Milliseconds the workers have reported busy, all told (a relay reports its own from it). */
+  get busyMs(): number {
+    return this.#busyMs;
   }
 
   /** Ids of the workers that are alive (thread ids or process ids). */
@@ -228,7 +235,8 @@ export class Scheduler {
   #inFlightCap(): number {
     if (Number.isNaN(this.#perItemMs)) return 1; // unknown yet: one at a time until we know
     if (this.#perItemMs <= 0) return MAX_IN_FLIGHT;
-    return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(PIPELINE_TARGET_MS / this.#perItemMs)));
+    const target = this.#executor.roundTripMs === undefined ? PIPELINE_TARGET_MS : Math.max(PIPELINE_TARGET_MS, this.#executor.roundTripMs);
+    return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(target / this.#perItemMs)));
   }
 
   #dispatch(): void {
@@ -236,12 +244,13 @@ export class Scheduler {
     const cap = this.#inFlightCap();
     const perMessage = Math.max(1, Math.ceil(cap / 2));
     const now = performance.now();
+    const stallMs = STALL_MS + (this.#executor.roundTripMs ?? 0);
     const takers: Slot[] = [];
     let starting = 0;
     for (const slot of this.#slots) {
       if (slot.quota <= 0) continue;
       if (slot.state === SlotState.Starting) starting++;
-      else if (slot.state === SlotState.Ready && !slot.isolating && (slot.inFlight.length === 0 || now - slot.lastProgress < STALL_MS)) takers.push(slot);
+      else if (slot.state === SlotState.Ready && !slot.isolating && (slot.inFlight.length === 0 || now - slot.lastProgress < stallMs)) takers.push(slot);
     }
     // Idle workers first, then the least loaded: work never queues behind a busy worker while
     // another is free.
@@ -487,6 +496,7 @@ export class Scheduler {
       this.#deliver(slot, job, data[i] as ResultStatus, data[i + 1]);
     }
     const busyMs = data[1] as number;
+    this.#busyMs += busyMs;
     if (busyMs > 0 && items > 0) {
       const sample = busyMs / items;
       this.#perItemMs = Number.isNaN(this.#perItemMs) ? sample : this.#perItemMs + ESTIMATE_SMOOTHING * (sample - this.#perItemMs);

@@ -125,13 +125,19 @@ export class FnRegistry {
     if (typeof fn === 'function') spec = sourceSpec(fn as TaskFunction);
     else if (isTaskRef(fn)) spec = { kind: 'module', module: fn.module, exportName: fn.exportName };
     else throw new TypeError(`Expected a task (a function, or a reference made by task()), got \`${describe(fn)}\``);
+    const entry = this.forSpec(spec);
+    this.#byFunction.set(fn as object, entry);
+    return entry;
+  }
+
+  /** The entry for a function already described as it travels (a relayed task's). */
+  forSpec(spec: FnSpec): FnEntry {
     const key = spec.kind === 'module' ? `m:${spec.module}#${spec.exportName}` : `s:${spec.source}`;
     let entry = this.#byKey.get(key);
     if (entry === undefined) {
       entry = { id: this.#nextId++, spec };
       this.#byKey.set(key, entry);
     }
-    this.#byFunction.set(fn as object, entry);
     return entry;
   }
 }

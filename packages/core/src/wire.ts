@@ -66,6 +66,8 @@ export interface WireError {
   readonly stack: string | undefined;
   /** The built-in constructor to rebuild with (`TypeError`, …), when the error was one. */
   readonly builtin: string | undefined;
+  /** mpool's own error class (`WorkerCrashedError`, …), when the error was an instance of one. */
+  readonly mpool?: string;
   readonly cause?: WireThrown;
   /** `AggregateError.errors`. */
   readonly errors?: readonly WireThrown[];

@@ -9,13 +9,16 @@
  *   'auto'        threads, moving to 'fork' processes when a task or the initializer cannot run
  *                 in a thread (the default); the task that could not runs again there, whatever
  *                 the call, a map's chunk whole
+ *   'bullmq'      mpool-worker processes on other machines, through BullMQ on Redis (the package
+ *                 @mpool/bullmq, loaded only for this context)
  */
-import type { Executor, PoolBackend, WorkerLimits } from '@mpool/core';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { MpoolError, type Executor, type PoolBackend, type WorkerLimits } from '@mpool/core';
 import { ForkserverExecutor, ProcessExecutor, serveChildProcesses } from '@mpool/processes';
 import { ThreadExecutor } from '@mpool/threads';
 
 /** Every context name mpool knows. */
-export const CONTEXT_NAMES = ['auto', 'thread', 'fork', 'spawn', 'forkserver'] as const;
+export const CONTEXT_NAMES = ['auto', 'thread', 'fork', 'spawn', 'forkserver', 'bullmq'] as const;
 export type ContextName = (typeof CONTEXT_NAMES)[number];
 
 /** The context used when none is given. */
@@ -63,7 +66,7 @@ function heapFlags(limits: WorkerLimits | undefined): string[] {
   return flags;
 }
 
-function executorFor(name: Exclude<ContextName, 'auto'>, limits: WorkerLimits | undefined): Executor {
+function executorFor(name: Exclude<ContextName, 'auto' | 'bullmq'>, limits: WorkerLimits | undefined): Executor {
   switch (name) {
     case 'thread':
       // A worker thread's own pools of processes start them here, where they are reaped when it ends.
@@ -99,10 +102,58 @@ export function checkLimits(limits: unknown): asserts limits is WorkerLimits | u
   }
 }
 
-/** The backend for a context name, its workers limited to `limits`. */
-export function backendFor(name: unknown, limits?: WorkerLimits): PoolBackend {
+/** ioredis options for the 'bullmq' context: these, and any other ioredis option. */
+export interface RedisConnectionOptions {
+  host?: string;
+  port?: number;
+  /** A Unix socket, instead of host and port. */
+  path?: string;
+  username?: string;
+  password?: string;
+  db?: number;
+  /** TLS, as `tls.connect` takes it (a `rediss://` URL does the same). */
+  tls?: TlsOptions;
+  [option: string]: unknown;
+}
+
+/** The options of the 'bullmq' context (see @mpool/bullmq), beside a pool's own. */
+export interface ClusterPoolOptions {
+  /** Where Redis is: a `redis://` or `rediss://` URL, or ioredis options. Default: `MPOOL_REDIS_URL`, else `redis://127.0.0.1:6379`. */
+  connection?: string | RedisConnectionOptions;
+  /** The queue the pool's tasks go through; its `mpool-worker`s serve it. Default: `'mpool'`. */
+  queue?: string;
+  /** Milliseconds to wait for Redis and for a worker serving the queue before the pool's work fails. Default: 30,000. */
+  startTimeout?: number;
+  /** The directory task modules are sent relative to; workers resolve them against their `--root`. Default: the working directory. */
+  root?: string;
+}
+
+/** What @mpool/bullmq gives the public package. */
+interface BullmqModule {
+  bullmqBackend(options: ClusterPoolOptions & { maxtasksperchild?: number | null }): PoolBackend;
+}
+
+/** @mpool/bullmq, an optional peer, loaded for the first 'bullmq' pool only. */
+function loadBullmq(): BullmqModule {
+  try {
+    return require('@mpool/bullmq') as BullmqModule;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'@mpool/bullmq'")) {
+      throw new MpoolError("The 'bullmq' context needs the package @mpool/bullmq, which is not installed: npm install @mpool/bullmq", { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The backend for a context name, its workers limited to `limits`; `cluster` holds the 'bullmq' context's options. */
+export function backendFor(name: unknown, limits?: WorkerLimits, cluster: ClusterPoolOptions & { maxtasksperchild?: number | null } = {}): PoolBackend {
   checkContextName(name);
   checkLimits(limits);
+  if (name === 'bullmq') {
+    if (limits !== undefined) throw new TypeError("`resourceLimits` is not an option of the 'bullmq' context: workers' limits are their machines' (start mpool-worker with node's heap flags)");
+    return loadBullmq().bullmqBackend(cluster);
+  }
   if (name !== 'auto') return { context: name, executor: executorFor(name, limits) };
   return {
     context: 'thread',

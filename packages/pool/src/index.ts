@@ -7,7 +7,9 @@
  * console.log(await pool.map(sqr, [1, 2, 3])); // [1, 4, 9]
  */
 export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
-export { CONTEXT_NAMES, type ContextName } from './context.js';
+/** The options of `new Pool(options)`, the 'bullmq' context's included (the same as MpoolOptions). */
+export type { MpoolOptions as PoolOptions } from './pool.js';
+export { CONTEXT_NAMES, type ClusterPoolOptions, type ContextName, type RedisConnectionOptions } from './context.js';
 export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Remote, type Shared } from '@mpool/manager';
 export {
   AbortError,
@@ -28,7 +30,6 @@ export {
   type MapAsyncOptions,
   type MapOptions,
   type Args,
-  type PoolOptions,
   type ResultCallbacks,
   type Task,
   type TaskArgs,

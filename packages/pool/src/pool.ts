@@ -1,9 +1,12 @@
 /** `Pool` with every context wired, and `getContext`. */
 import { Pool as CorePool, type PoolOptions } from '@mpool/core';
-import { backendFor, checkContextName, DEFAULT_CONTEXT, type ContextName } from './context.js';
+import { backendFor, checkContextName, DEFAULT_CONTEXT, type ClusterPoolOptions, type ContextName } from './context.js';
 
-/** Options of `new Pool(options)`; `context` is one of mpool's context names. */
-export interface MpoolOptions extends PoolOptions {
+/**
+ * Options of `new Pool(options)`; `context` is one of mpool's context names. `connection`,
+ * `queue`, `startTimeout` and `root` are the 'bullmq' context's (another context refuses them).
+ */
+export interface MpoolOptions extends PoolOptions, ClusterPoolOptions {
   /** Where the workers run. Default: `'auto'` (threads, moving to processes when needed). */
   context?: ContextName;
 }
@@ -19,7 +22,8 @@ export interface MpoolOptions extends PoolOptions {
 export class Pool extends CorePool {
   constructor(options?: number | MpoolOptions) {
     const opts = typeof options === 'object' && options !== null ? options : {};
-    super(options, backendFor(opts.context ?? DEFAULT_CONTEXT, opts.resourceLimits));
+    const context = opts.context ?? DEFAULT_CONTEXT;
+    super(options, backendFor(context, opts.resourceLimits, context === 'bullmq' ? opts : undefined));
   }
 }
 

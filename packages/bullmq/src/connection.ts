@@ -1,0 +1,68 @@
+/**
+ * Where Redis is: a URL (`redis://`, `rediss://` for TLS) or ioredis options, checked before
+ * anything connects, and described for messages without its password.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Redis URL schemes ioredis takes: plain and TLS. */
+const URL_SCHEMES = new Set(['redis:', 'rediss:']);
+
+/** Where to reach Redis: a `redis://` or `rediss://` URL, or ioredis options (host, port, path, tls, …). */
+export type Connection = string | RedisOptions;
+
+/**
+ * ioredis retries a lost connection with growing delays; this caps them, so that a worker whose
+ * Redis restarts is back within a couple of seconds.
+ */
+const MAX_RETRY_DELAY_MS = 2000;
+/** The first retry comes this soon, then each waits this much longer. */
+const RETRY_STEP_MS = 50;
+
+/** Throws `TypeError` unless `connection` is a Redis URL or an options object. */
+export function checkConnection(connection: unknown, name = 'connection'): asserts connection is Connection {
+  if (typeof connection === 'string') {
+    let url: URL;
+    try {
+      url = new URL(connection);
+    } catch {
+      throw new TypeError(`Expected \`${name}\` to be a redis:// or rediss:// URL, got \`${connection}\``);
+    }
+    if (!URL_SCHEMES.has(url.protocol)) {
+      throw new TypeError(`Expected \`${name}\` to be a redis:// or rediss:// URL, got the scheme \`${url.protocol}\` in \`${describeConnection(connection)}\``);
+    }
+    if (url.hostname === '') throw new TypeError(`Expected \`${name}\` to name a host, got \`${describeConnection(connection)}\``);
+    return;
+  }
+  if (typeof connection !== 'object' || connection === null || Array.isArray(connection)) {
+    throw new TypeError(`Expected \`${name}\` to be a redis:// URL or ioredis options, got \`${connection === null ? 'null' : typeof connection}\``);
+  }
+}
+
+/** The connection as people read it: the URL with its password hidden, or host and port. */
+export function describeConnection(connection: Connection): string {
+  if (typeof connection === 'string') {
+    try {
+      const url = new URL(connection);
+      if (url.password !== '') url.password = '***';
+      return url.href;
+    } catch {
+      return connection;
+    }
+  }
+  if (connection.path !== undefined) return `unix:${connection.path}`;
+  const scheme = connection.tls === undefined ? 'redis' : 'rediss';
+  return `${scheme}://${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
+}
+
+/**
+ * A new ioredis client. `maxRetriesPerRequest: null`: BullMQ's blocking reads must wait out a
+ * reconnection rather than fail; `lazyConnect`: connecting is the caller's to start and watch.
+ */
+export function createClient(connection: Connection): Redis {
+  const options: RedisOptions = {
+    maxRetriesPerRequest: null,
+    lazyConnect: true,
+    retryStrategy: (times) => Math.min(times * RETRY_STEP_MS, MAX_RETRY_DELAY_MS),
+  };
+  return typeof connection === 'string' ? new Redis(connection, options) : new Redis({ ...connection, ...options });
+}
