@@ -12,7 +12,9 @@ const crew = useWorkers('mpool', 2);
 
 conformance('bullmq', ['apply', 'map', 'imap', 'errors', 'crashes', 'lifecycle']);
 
-test('the pools left no job behind, and their workers are still serving', async () => {
-  expect(await jobsIn('mpool')).toEqual(NO_JOBS);
+test('the pools left no job behind, but the one of the program that died, and their workers are still serving', async () => {
+  // The program whose applyAsync callback throws unhandled dies before it can remove its job's
+  // finished record: that one is left, for BullMQ to drop after an hour (see redis-link.ts).
+  expect(await jobsIn('mpool')).toEqual({ ...NO_JOBS, completed: 1 });
   expect(crew.workers()).toHaveLength(2);
 });

@@ -136,10 +136,20 @@ export function errorTests(context: ContextName): void {
 
     const kinds = HOSTILE_KINDS.map((kind) => [kind]);
 
+    /**
+     * The worker that ran the hostile task runs the next one: it lived. On 'bullmq', whichever
+     * mpool-worker takes a job runs it, so the same worker cannot be asked for; there, a worker
+     * that died would have failed the call with WorkerCrashedError, which expectDescribed rules out.
+     */
+    async function expectWorkerLived(before: string): Promise<void> {
+      const after = await pool().apply(workerId);
+      if (context !== 'bullmq') expect(after).toBe(before);
+    }
+
     test.each(kinds)('%s, thrown by a task: the call fails with an error that describes it, and the same worker runs the next task', async (kind) => {
       const before = await pool().apply(workerId);
       expectDescribed(await rejectionOf(pool().apply(throwHostile, [kind])), kind);
-      expect(await pool().apply(workerId)).toBe(before);
+      await expectWorkerLived(before);
     });
 
     test('a Proxy whose traps throw, thrown by an inline function: the call fails with an error that describes it, and the same worker runs the next task', async () => {
@@ -151,14 +161,14 @@ export function errorTests(context: ContextName): void {
         throw new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, has: trap });
       };
       expect((await rejectionOf(pool().apply(thrower))) as Error).toMatchObject({ message: expect.stringMatching(/could not be read/) });
-      expect(await pool().apply(workerId)).toBe(before);
+      await expectWorkerLived(before);
     });
 
     test.each(kinds)('%s, thrown by an item of a map chunk: the map fails with an error that describes it, and the same worker runs the next task', async (kind) => {
       const before = await pool().apply(workerId);
       const items: [string, boolean][] = [[kind, false], [kind, false], [kind, true], [kind, false]];
       expectDescribed(await rejectionOf(pool().map(hostileItem, items, items.length)), kind);
-      expect(await pool().apply(workerId)).toBe(before);
+      await expectWorkerLived(before);
     });
   });
 }

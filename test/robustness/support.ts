@@ -157,7 +157,8 @@ export function runProgram(name: string, args: readonly string[], options: { lim
     execFile(
       process.execPath,
       [...(options.nodeFlags ?? []), fixture(name), ...args],
-      { timeout: options.limitMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      // This test file's environment (jest's own copy of it), which a context may read (MPOOL_REDIS_URL).
+      { timeout: options.limitMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: process.env },
       (error, stdout, stderr) => {
         const failure = error as (Error & { code?: unknown; signal?: NodeJS.Signals | null; killed?: boolean }) | null;
         resolve({

@@ -20,6 +20,13 @@ import { createClient, describeConnection, type Connection } from './connection.
 import { EventFeed, type JobEnd } from './event-feed.js';
 import type { JobData } from './job-codec.js';
 
+/**
+ * Seconds a completed job whose result no pool read stays in Redis: a pool reads its results within
+ * moments (late events included, see the sweep), so only the jobs of a program that died before it
+ * could are left that long; BullMQ removes them once they are older, so they never pile up.
+ */
+const COMPLETED_JOB_KEEP_S = 3600;
+
 /** How often jobs whose event is late are read back, and withdrawn jobs removed. */
 const SWEEP_MS = 1000;
 /** A job is read back once it has been out this long without an event. */
@@ -98,10 +105,11 @@ export class RedisLink {
   add(id: string, data: JobData, done: (end: JobEnd) => void): void {
     this.#watches.set(id, { since: Date.now(), added: false, done });
     if (this.#adds.length === 0) queueMicrotask(() => this.#flushAdds());
-    // Kept once complete, until its result is read (the event may be missed); a failed job has
-    // nothing to read but its reason, which its event carries, and is removed by BullMQ: a job
-    // withdrawn while it ran is failed by its worker (serve.ts).
-    this.#adds.push({ name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: true } });
+    // Kept once complete, until its result is read (the event may be missed), or, when the pool's
+    // program died before it could read it, until BullMQ drops it at COMPLETED_JOB_KEEP_S; a
+    // failed job has nothing to read but its reason, which its event carries, and is removed by
+    // BullMQ: a job withdrawn while it ran is failed by its worker (serve.ts).
+    this.#adds.push({ name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: { age: COMPLETED_JOB_KEEP_S }, removeOnFail: true } });
     this.#startSweeping();
   }
 
