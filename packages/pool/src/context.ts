@@ -16,6 +16,7 @@ import { ThreadExecutor } from '@mpool/threads';
 
 /** Every context name mpool knows. */
 export const CONTEXT_NAMES = ['auto', 'thread', 'fork', 'spawn', 'forkserver'] as const;
+/** A context's name: `'auto'` (the default), `'thread'`, `'fork'`, `'spawn'` or `'forkserver'`. */
 export type ContextName = (typeof CONTEXT_NAMES)[number];
 
 /** The context used when none is given. */

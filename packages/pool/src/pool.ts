@@ -17,6 +17,14 @@ export interface MpoolOptions extends PoolOptions {
  * await pool.map(sqr, [1, 2, 3]); // [1, 4, 9]
  */
 export class Pool extends CorePool {
+  /**
+   * @param options the number of workers, or the options. Default: one worker per CPU
+   *   (`os.availableParallelism()`), in the `'auto'` context.
+   * @throws TypeError or RangeError for an option of the wrong type or out of range, saying what
+   *   was expected and what came; `DataCloneError` for `initargs` that cannot be copied.
+   * @example
+   * const pool = new Pool({ processes: 2, context: 'spawn', maxtasksperchild: 100 });
+   */
   constructor(options?: number | MpoolOptions) {
     const opts = typeof options === 'object' && options !== null ? options : {};
     super(options, backendFor(opts.context ?? DEFAULT_CONTEXT, opts.resourceLimits));
@@ -25,6 +33,7 @@ export class Pool extends CorePool {
 
 /** A context: `getContext('thread').Pool(4)`, like `multiprocessing.get_context(…).Pool(4)`. */
 export interface Context {
+  /** The context's name, as given to `getContext()`. */
   readonly name: ContextName;
   /** A pool in this context; takes what `new Pool()` takes, less `context`. */
   Pool(options?: number | Omit<MpoolOptions, 'context'>): Pool;
@@ -32,6 +41,8 @@ export interface Context {
 
 /**
  * The context named `name`, as Python's `multiprocessing.get_context(method)`.
+ * @param name one of {@link CONTEXT_NAMES}. Default: `'auto'`.
+ * @throws TypeError for a name mpool does not know, at once rather than at the first pool.
  * @example const pool = getContext('thread').Pool(2);
  */
 export function getContext(name: ContextName = DEFAULT_CONTEXT): Context {
