@@ -10,14 +10,14 @@ export interface MpoolOptions extends PoolOptions {
 
 /**
  * A pool of workers: Python's `multiprocessing.Pool`.
- * @param options the number of workers (default: one per CPU), or
- *   `{ processes, initializer, initargs, maxtasksperchild, context }`.
  * @example
  * await using pool = new Pool({ processes: 4 });
  * await pool.map(sqr, [1, 2, 3]); // [1, 4, 9]
  */
 export class Pool extends CorePool {
   /**
+   * A pool whose workers start at once (up to one per CPU, and at least 16; the others as work
+   * needs them), as Python's `Pool(processes, initializer, initargs, maxtasksperchild, context)`.
    * @param options the number of workers, or the options. Default: one worker per CPU
    *   (`os.availableParallelism()`), in the `'auto'` context.
    * @throws TypeError or RangeError for an option of the wrong type or out of range, saying what
