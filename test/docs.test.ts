@@ -1,6 +1,6 @@
 /**
  * The documentation cannot rot unseen: the API reference builds from the TSDoc comments with
- * every export documented and every `{@link}` resolved (typedoc, as `pnpm docs` runs it, with
+ * every export documented and every `{@link}` resolved (typedoc, as `pnpm run docs` runs it, with
  * warnings as errors), no exported signature names an mpool type the reference leaves out, and
  * every relative link in the Markdown pages points at a file (and heading) that exists.
  */
@@ -115,7 +115,7 @@ let typedoc: { code: number; output: string };
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'mpool-docs-'));
-  // The root's typedoc.json (what `pnpm docs` runs), its checks spelled out here too.
+  // The root's typedoc.json (what `pnpm run docs` runs), its checks spelled out here too.
   const args = [
     TYPEDOC,
     '--validation.notExported',
