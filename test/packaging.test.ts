@@ -64,10 +64,11 @@ async function tarballText(tarball: string, path: string): Promise<string> {
   return run('tar', ['-xzOf', tarball, `package/${path}`], ROOT);
 }
 
-/** The code blocks of the README's "A short example" that open with `// <file name>`, by name. */
+/** The code blocks of the README's "A first program" that open with `// <file name>`, by name. */
 function readmeExample(): Map<string, string> {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('## A short example');
+  const start = readme.indexOf('## A first program');
+  if (start === -1) throw new Error('README.md has no "## A first program" section to run');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   const files = new Map<string, string>();
   for (const [, body] of section.matchAll(/```[a-z]*\n([\s\S]*?)```/g)) {

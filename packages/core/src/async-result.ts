@@ -12,9 +12,9 @@ type State = 'pending' | 'fulfilled' | 'rejected';
 
 /** Callbacks for `applyAsync` and `mapAsync`, run once, before any `wait()` resolves. */
 export interface ResultCallbacks<T> {
-  /** Called with the value when the task succeeds. */
+  /** Called with the value when the task succeeds. Default: none. */
   callback?: (value: T) => void;
-  /** Called with the error when the task fails. */
+  /** Called with the error when the task fails. Default: none. */
   errorCallback?: (error: unknown) => void;
 }
 

@@ -19,7 +19,9 @@ export interface TaskOptions {
   timeout?: number;
   /**
    * Aborting it fails the call with `AbortError`: queued tasks never run, running ones have their
-   * worker stopped and replaced. A task with a signal runs alone on its worker.
+   * worker stopped and replaced. A task with a signal runs alone on its worker. Default: none.
+   * @example
+   * await pool.map(sqr, items, { chunksize: 100, signal: AbortSignal.timeout(5000) });
    */
   signal?: AbortSignal;
 }

@@ -14,6 +14,11 @@ export interface MpoolErrorOptions {
 
 /** Base class of every error mpool itself raises. */
 export class MpoolError extends Error {
+  /**
+   * An error of mpool's: `message`, and `cause` when given.
+   * @param message what went wrong, and what to do about it where mpool knows.
+   * @param options `cause`: what led to this error. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -33,6 +38,11 @@ nameClass(MpoolError, 'MpoolError');
  * `join()` on a pool that is still running, a result lost to `terminate()`.
  */
 export class PoolStateError extends MpoolError {
+  /**
+   * Made by a pool that refuses a call or drops a result.
+   * @param message which call the pool refused, and its state.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -40,10 +50,16 @@ export class PoolStateError extends MpoolError {
 nameClass(PoolStateError, 'PoolStateError');
 
 /**
- * A wait ran out: `AsyncResult.get(ms)`, or a task past its `timeout` (whose worker was then
- * stopped and replaced).
+ * A wait ran out: `AsyncResult.get(ms)` (the task goes on), a task past its `timeout` (whose worker
+ * was then stopped and replaced), a Manager's `lock.acquire(ms)` or `queue.get(ms)`. An
+ * initializer past the pool's `timeout` fails its worker's start with one.
  */
 export class TimeoutError extends MpoolError {
+  /**
+   * Made when a wait or a task runs out of time.
+   * @param message what ran out of time, and after how many milliseconds.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -52,7 +68,9 @@ nameClass(TimeoutError, 'TimeoutError');
 
 /** How a worker ended: its exit code, or the signal that killed it (processes only). */
 export interface WorkerExit {
+  /** The exit code, or `null` when a signal killed the worker. */
   readonly code: number | null;
+  /** The signal that killed the worker (processes only), or `null`. */
   readonly signal: NodeJS.Signals | null;
 }
 
@@ -67,6 +85,12 @@ export class WorkerCrashedError extends MpoolError {
   /** The signal that killed the worker (processes only), or `null`. */
   readonly signal: NodeJS.Signals | null;
 
+  /**
+   * Made by a pool whose worker died with the task on it.
+   * @param message what happened to the worker.
+   * @param exit how the worker ended: becomes `exitCode` and `signal`.
+   * @param options `cause`: the worker's own uncaught error, when there was one. Default: none.
+   */
   constructor(message: string, exit: WorkerExit, options?: MpoolErrorOptions) {
     super(message, options);
     this.exitCode = exit.code;
@@ -76,10 +100,17 @@ export class WorkerCrashedError extends MpoolError {
 nameClass(WorkerCrashedError, 'WorkerCrashedError');
 
 /**
- * A worker could not start: the `initializer` threw, or the worker died before it was ready.
- * After repeated failures the pool stops trying and rejects its pending work with this error.
+ * The pool's workers could not start, three in a row: the `initializer` threw or ran past the
+ * pool's `timeout`, or the workers died before they were ready. The pool stops trying, rejects
+ * its pending work with this error (the last failure in `cause`), and refuses new work with a
+ * `PoolStateError` whose `cause` is this error.
  */
 export class InitializerError extends MpoolError {
+  /**
+   * Made by a pool that gives up starting workers.
+   * @param message why the workers could not start.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -88,6 +119,11 @@ nameClass(InitializerError, 'InitializerError');
 
 /** An argument or a result could not be copied between the pool and its worker. */
 export class DataCloneError extends MpoolError {
+  /**
+   * Made when a value cannot be copied to or from a worker.
+   * @param message what could not be copied, and why.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -101,6 +137,11 @@ nameClass(DataCloneError, 'DataCloneError');
  * Users never see it.
  */
 export class WorkerGoneError extends MpoolError {
+  /**
+   * Made by a backend whose worker can no longer be sent anything.
+   * @param message why nothing could be sent.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -109,6 +150,11 @@ nameClass(WorkerGoneError, 'WorkerGoneError');
 
 /** `AsyncResult.successful()` was called before the result was ready. */
 export class ResultNotReadyError extends MpoolError {
+  /**
+   * Made by `successful()` on a result still pending.
+   * @param message what was asked too early.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -120,6 +166,11 @@ nameClass(ResultNotReadyError, 'ResultNotReadyError');
  * replaced. `cause` is the signal's `reason`.
  */
 export class AbortError extends MpoolError {
+  /**
+   * Made when a call's signal aborts.
+   * @param message which call was aborted.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }
@@ -128,6 +179,11 @@ nameClass(AbortError, 'AbortError');
 
 /** A call on a shared object whose Manager was closed, or on a Manager that is closed. */
 export class ManagerClosedError extends MpoolError {
+  /**
+   * Made when an object of a closed manager is called.
+   * @param message what the closed manager could not do.
+   * @param options `cause`: what led to it. Default: none.
+   */
   constructor(message: string, options?: MpoolErrorOptions) {
     super(message, options);
   }

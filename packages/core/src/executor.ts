@@ -7,13 +7,16 @@ import type { WorkerInit } from './wire.js';
 
 /** Memory limits of a worker, in Node's `resourceLimits` terms. */
 export interface WorkerLimits {
-  /** The main heap's limit. */
+  /** The main heap's limit, in MiB. Default: Node's own. */
   readonly maxOldGenerationSizeMb?: number;
-  /** The young generation's limit (for a process: three semi-spaces, which may grow to a third each). */
+  /**
+   * The young generation's limit, in MiB (for a process: three semi-spaces, which may grow to a
+   * third each). Default: Node's own for a thread; for a process, semi-spaces kept at 4 MiB.
+   */
   readonly maxYoungGenerationSizeMb?: number;
-  /** The code range (threads only). */
+  /** The code range, in MiB (threads only). Default: Node's own. */
   readonly codeRangeSizeMb?: number;
-  /** The thread's stack (threads only). */
+  /** The thread's stack, in MiB (threads only). Default: Node's own (4). */
   readonly stackSizeMb?: number;
 }
 

@@ -33,13 +33,18 @@ export interface PoolOptions {
    * tasks or chunks are pending than it has workers. Default: `os.availableParallelism()`.
    */
   processes?: number;
-  /** Runs once in every worker before its first task, replacements included. */
+  /**
+   * A task run once in every worker before its first task, replacements included, with
+   * `initargs`. Default: none.
+   * @example
+   * new Pool({ initializer: task(new URL('./tasks.js', import.meta.url), 'connect'), initargs: ['db.sqlite'] });
+   */
   initializer?: Task;
   /** Arguments for `initializer`. Default: `[]`. */
   initargs?: readonly unknown[];
   /** Tasks a worker runs before it is replaced by a fresh one. Default: no limit (`null`). */
   maxtasksperchild?: number | null;
-  /** Where workers run; see the `@mpool/pool` package for the names. */
+  /** Where workers run; see the `@mpool/pool` package for the names. Default there: `'auto'`. */
   context?: string;
   /**
    * Milliseconds any task (for maps: any chunk) may run before it fails with `TimeoutError` and
@@ -55,7 +60,9 @@ export interface PoolOptions {
    * `maxOldGenerationSizeMb` and `maxYoungGenerationSizeMb`. Worker processes keep their young
    * generation at one size (semi-spaces of 4 MiB) unless `maxYoungGenerationSizeMb` is given:
    * then its semi-spaces (a third of it each) start at 4 MiB, or less when it says less, and may
-   * grow to that.
+   * grow to that. Default: none (Node's own limits).
+   * @example
+   * new Pool({ resourceLimits: { maxOldGenerationSizeMb: 512 } });
    */
   resourceLimits?: WorkerLimits;
 }

@@ -32,6 +32,15 @@ function checkIterable(value: unknown, name: string): void {
   }
 }
 
+/**
+ * Objects held in the parent and shared with tasks, as Python's `multiprocessing.Manager()`:
+ * `dict()`, `list()`, `value()`, `lock()`, `queue()`, or anything with `share()`. Pass them to
+ * tasks as arguments (or in `initargs`); a worker gets a proxy, whose every call is async.
+ * @example
+ * await using manager = new Manager();
+ * const counter = manager.value(0);
+ * await pool.starmap(addOne, [[counter], [counter]]); // each task: await counter.set((await counter.get()) + 1)
+ */
 export class Manager {
   /**
    * The handles of the objects it shares, held weakly: an object that nobody refers to any more
@@ -65,19 +74,30 @@ export class Manager {
     return this.#adopt(Object.freeze(handle) as SharedHandle) as unknown as Shared<T>;
   }
 
-  /** A shared Map: `get`, `set`, `has`, `delete`, `size`, `keys`, `values`, `entries`, `clear`. */
+  /**
+   * A shared Map: `get`, `set`, `has`, `delete`, `size`, `keys`, `values`, `entries`, `clear`.
+   * @param entries what it starts with. Default: none.
+   * @example const seen = manager.dict<string, number>([['a', 1]]);
+   */
   dict<K, V>(entries?: Iterable<readonly [K, V]>): SharedDict<K, V> {
     checkIterable(entries, 'entries');
     return this.#adopt(new SharedDict<K, V>(entries));
   }
 
-  /** A shared array: `append`, `extend`, `get`, `set`, `pop`, `length`, `toArray`, `clear`. */
+  /**
+   * A shared array: `append`, `extend`, `get`, `set`, `pop`, `length`, `toArray`, `clear`.
+   * @param items what it starts with. Default: none.
+   * @example const results = manager.list<number>();
+   */
   list<T>(items?: Iterable<T>): SharedList<T> {
     checkIterable(items, 'items');
     return this.#adopt(new SharedList<T>(items));
   }
 
-  /** A shared value: `get`, `set`. */
+  /**
+   * A shared value: `get`, `set`, as Python's `Manager().Value`.
+   * @example const counter = manager.value(0);
+   */
   value<T>(initial: T): SharedValue<T> {
     return this.#adopt(new SharedValue<T>(initial));
   }

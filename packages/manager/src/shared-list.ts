@@ -1,9 +1,17 @@
 /** `manager.list()`: an array in the parent, used from any worker through its proxy. */
 import { SharedObject } from './shared-object.js';
 
+/**
+ * An array held in the parent, made by `manager.list()`; a task given it reaches it through a
+ * proxy. Every method is async, in the parent too. Each call is a round trip from a worker:
+ * `extend` several items rather than `append` them one by one.
+ * @example
+ * await results.extend(chunkResults); // one call for the lot
+ */
 export class SharedList<T> extends SharedObject {
   readonly #items: T[];
 
+  /** @internal Made by `manager.list()`. */
   constructor(items?: Iterable<T>) {
     super();
     this.#items = items === undefined ? [] : [...items];
@@ -24,6 +32,7 @@ export class SharedList<T> extends SharedObject {
     return this.#items.at(index);
   }
 
+  /** Replaces the item at `index`; rejects with `RangeError` unless 0 ≤ `index` < length. */
   async set(index: number, item: T): Promise<void> {
     if (!Number.isInteger(index) || index < 0 || index >= this.#items.length) {
       throw new RangeError(`Expected an index from 0 to ${this.#items.length - 1}, got ${index}`);
@@ -31,10 +40,12 @@ export class SharedList<T> extends SharedObject {
     this.#items[index] = item;
   }
 
+  /** Removes the last item and resolves with it, or with `undefined` when empty. */
   async pop(): Promise<T | undefined> {
     return this.#items.pop();
   }
 
+  /** How many items it holds. */
   async length(): Promise<number> {
     return this.#items.length;
   }
@@ -44,6 +55,7 @@ export class SharedList<T> extends SharedObject {
     return [...this.#items];
   }
 
+  /** Removes every item. */
   async clear(): Promise<void> {
     this.#items.length = 0;
   }

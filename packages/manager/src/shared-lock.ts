@@ -15,7 +15,9 @@ import { checkTimeout, PARENT, Waiters, type Owner } from './waiters.js';
 
 /** A held lock: release it, or let `await using` do it. Releasing twice is harmless. */
 export interface LockHold {
+  /** Releases the lock; the longest waiting `acquire()` gets it next. */
   release(): Promise<void>;
+  /** `release()`, for `await using held = await lock.acquire()`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -25,11 +27,19 @@ const NOT_ACQUIRED = 'The lock was not acquired';
 /** The code of the warning a task that ends holding a lock causes. */
 const LOCK_RELEASED_WARNING = 'MPOOL_LOCK_RELEASED';
 
+/**
+ * A lock held in the parent, made by `manager.lock()`, as Python's `Manager().Lock()`: one holder
+ * at a time, the parent or any task, and waiters served in turn. A task that ends still holding
+ * it releases it, with a warning (`MPOOL_LOCK_RELEASED`).
+ * @example
+ * await using held = await lock.acquire(); // released at the end of the block
+ */
 export class SharedLock extends SharedObject {
   #holder: { owner: Owner; token: number; waitId: number } | undefined;
   readonly #waiting = new Waiters<number>();
   #nextToken = 1;
 
+  /** @internal Made by `manager.lock()`. */
   constructor() {
     super('lock');
   }
@@ -57,6 +67,7 @@ export class SharedLock extends SharedObject {
     return this.#holder !== undefined;
   }
 
+  /** @internal */
   override [VIEW](connection: Connection): object {
     // What a worker's proxy calls; the worker side turns acquire's token into a LockHold, and
     // gives the lock back (`abandoned`) for a task that ends holding it.
@@ -71,11 +82,13 @@ export class SharedLock extends SharedObject {
     };
   }
 
+  /** @internal */
   override [DETACHED](connection: Connection): void {
     this.#waiting.dropOwner(connection);
     if (this.#holder?.owner === connection) this.#release(this.#holder.token);
   }
 
+  /** @internal */
   override [CLOSED](error: Error): void {
     this.#waiting.refuseAll(error);
   }

@@ -21,22 +21,25 @@ const OBJECT_TARGET: SharedTarget<SharedObject> = {
 };
 
 export abstract class SharedObject {
+  /** @internal The handle's id: what a copy of the object carries to a worker. */
   readonly [SHARED_KEY]: number;
+  /** @internal How a worker presents the handle (see @mpool/core's shared.ts). */
   readonly kind: SharedKind;
 
+  /** @internal */
   constructor(kind: SharedKind = 'object') {
     this.kind = kind;
     this[SHARED_KEY] = registerShared(this, OBJECT_TARGET);
   }
 
-  /** The object a given worker's calls go to; itself, unless it tracks who holds what. */
+  /** @internal The object a given worker's calls go to; itself, unless it tracks who holds what. */
   [VIEW](_connection: Connection): object {
     return this;
   }
 
-  /** A worker's proxy to this object is gone (its task ended, or the worker): drop what it held. */
+  /** @internal A worker's proxy to this object is gone (its task ended, or the worker): drop what it held. */
   [DETACHED](_connection: Connection): void {}
 
-  /** The manager closed: refuse whoever still waits (on a lock, on a queue). */
+  /** @internal The manager closed: refuse whoever still waits (on a lock, on a queue). */
   [CLOSED](_error: Error): void {}
 }

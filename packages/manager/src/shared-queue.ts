@@ -18,6 +18,14 @@ const COMPACT_AFTER = 1024;
 /** What a queue's get() that runs out of time did not see. */
 const NO_ITEM = 'No item arrived';
 
+/**
+ * An async FIFO held in the parent, made by `manager.queue()`, as Python's `Manager().Queue()`:
+ * the parent and tasks `put` and `get`. No item is lost to a task that stopped waiting or a
+ * worker that died; one whose worker died just as it arrived may be handed out again.
+ * @example
+ * for (const job of jobs) await queue.put(job);
+ * const next = await queue.get(1000); // TimeoutError if nothing comes within a second
+ */
 export class SharedQueue<T> extends SharedObject {
   /** The items, from `#head` on (a shift moves `#head`; the slots before it are compacted away). */
   readonly #items: T[] = [];
@@ -26,6 +34,7 @@ export class SharedQueue<T> extends SharedObject {
   /** Items handed to a worker's get() and not yet confirmed, per worker, in the order handed. */
   readonly #handed = new Map<Connection, Map<number, T>>();
 
+  /** @internal Made by `manager.queue()`. */
   constructor() {
     super('queue');
   }
@@ -54,14 +63,17 @@ export class SharedQueue<T> extends SharedObject {
     return this.#shift();
   }
 
+  /** How many items wait in it. */
   async size(): Promise<number> {
     return this.#items.length - this.#head;
   }
 
+  /** Whether no item waits in it. */
   async empty(): Promise<boolean> {
     return this.#items.length === this.#head;
   }
 
+  /** @internal */
   override [VIEW](connection: Connection): object {
     // What a worker's proxy calls; the worker side turns it back into the queue's methods.
     return {
@@ -74,6 +86,7 @@ export class SharedQueue<T> extends SharedObject {
     };
   }
 
+  /** @internal */
   override [DETACHED](connection: Connection): void {
     this.#getters.dropOwner(connection);
     const handed = this.#handed.get(connection);
@@ -81,6 +94,7 @@ export class SharedQueue<T> extends SharedObject {
     if (handed !== undefined) this.#putBack([...handed.values()]);
   }
 
+  /** @internal */
   override [CLOSED](error: Error): void {
     this.#getters.refuseAll(error);
   }

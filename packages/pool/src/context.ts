@@ -19,6 +19,7 @@ import { ThreadExecutor } from '@mpool/threads';
 
 /** Every context name mpool knows. */
 export const CONTEXT_NAMES = ['auto', 'thread', 'fork', 'spawn', 'forkserver', 'bullmq'] as const;
+/** A context's name: `'auto'` (the default), `'thread'`, `'fork'`, `'spawn'`, `'forkserver'` or `'bullmq'`. */
 export type ContextName = (typeof CONTEXT_NAMES)[number];
 
 /** The context used when none is given. */
@@ -104,12 +105,17 @@ export function checkLimits(limits: unknown): asserts limits is WorkerLimits | u
 
 /** ioredis options for the 'bullmq' context: these, and any other ioredis option. */
 export interface RedisConnectionOptions {
+  /** The Redis server's host. Default: `'127.0.0.1'`. */
   host?: string;
+  /** The Redis server's port. Default: `6379`. */
   port?: number;
   /** A Unix socket, instead of host and port. */
   path?: string;
+  /** The Redis ACL user to connect as. Default: none (Redis's `default` user). */
   username?: string;
+  /** The password of that user (or of `requirepass`). Default: none. */
   password?: string;
+  /** The Redis database number. Default: `0`. */
   db?: number;
   /** TLS, as `tls.connect` takes it (a `rediss://` URL does the same). */
   tls?: TlsOptions;

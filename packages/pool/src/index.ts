@@ -1,5 +1,8 @@
 /**
- * mpool: Python's `multiprocessing.Pool` for Node.js, on worker threads.
+ * mpool: Python's `multiprocessing.Pool` for Node.js, on worker threads or child processes.
+ * `Pool` runs tasks (`task()` references to exported functions, or self-contained functions),
+ * `getContext` picks where its workers run, and `Manager` shares objects with the tasks.
+ * @packageDocumentation
  * @example
  * import { Pool, task } from '@mpool/pool';
  * const sqr = task<(x: number) => number>(new URL('./tasks.js', import.meta.url), 'sqr');

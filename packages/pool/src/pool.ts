@@ -13,13 +13,21 @@ export interface MpoolOptions extends PoolOptions, ClusterPoolOptions {
 
 /**
  * A pool of workers: Python's `multiprocessing.Pool`.
- * @param options the number of workers (default: one per CPU), or
- *   `{ processes, initializer, initargs, maxtasksperchild, context }`.
  * @example
  * await using pool = new Pool({ processes: 4 });
  * await pool.map(sqr, [1, 2, 3]); // [1, 4, 9]
  */
 export class Pool extends CorePool {
+  /**
+   * A pool whose workers start at once (up to one per CPU, and at least 16; the others as work
+   * needs them), as Python's `Pool(processes, initializer, initargs, maxtasksperchild, context)`.
+   * @param options the number of workers, or the options. Default: one worker per CPU
+   *   (`os.availableParallelism()`), in the `'auto'` context.
+   * @throws TypeError or RangeError for an option of the wrong type or out of range, saying what
+   *   was expected and what came; `DataCloneError` for `initargs` that cannot be copied.
+   * @example
+   * const pool = new Pool({ processes: 2, context: 'spawn', maxtasksperchild: 100 });
+   */
   constructor(options?: number | MpoolOptions) {
     const opts = typeof options === 'object' && options !== null ? options : {};
     const context = opts.context ?? DEFAULT_CONTEXT;
@@ -29,6 +37,7 @@ export class Pool extends CorePool {
 
 /** A context: `getContext('thread').Pool(4)`, like `multiprocessing.get_context(…).Pool(4)`. */
 export interface Context {
+  /** The context's name, as given to `getContext()`. */
   readonly name: ContextName;
   /** A pool in this context; takes what `new Pool()` takes, less `context`. */
   Pool(options?: number | Omit<MpoolOptions, 'context'>): Pool;
@@ -36,6 +45,8 @@ export interface Context {
 
 /**
  * The context named `name`, as Python's `multiprocessing.get_context(method)`.
+ * @param name one of {@link CONTEXT_NAMES}. Default: `'auto'`.
+ * @throws TypeError for a name mpool does not know, at once rather than at the first pool.
  * @example const pool = getContext('thread').Pool(2);
  */
 export function getContext(name: ContextName = DEFAULT_CONTEXT): Context {
