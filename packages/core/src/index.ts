@@ -26,7 +26,7 @@ export {
   type PoolOptions,
 } from './pool.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
-export type { Fallback } from './scheduler.js';
+export type { Fallback } from './scheduler/index.js';
 export type { WireThrown, WorkerInit } from './wire.js';
 export { decodeThrown } from './error-codec.js';
 export { typeScriptLoader, type TypeScriptLoader } from './typescript-loader.js';

@@ -3,7 +3,7 @@ import { AsyncResult, fulfil, reject } from './async-result.js';
 import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
 import { isPackedNumbers, packedBytes, packedView, unpackNumbers } from './numbers.js';
-import type { Scheduler } from './scheduler.js';
+import type { Scheduler } from './scheduler/index.js';
 import type { FnEntry } from './task.js';
 import { RunMode } from './wire.js';
 
@@ -64,10 +64,10 @@ export function numberArray(length: number): number[] {
 const EARLY_RESULT_LENGTH = 16_384;
 
 /** One `map`/`starmap`: chunks in flight, results assembled in input order. */
-export class MapRun<R> implements JobOwner {
+export class MapRun<R> implements JobOwner<number> {
   readonly #scheduler: Scheduler;
   readonly #result: AsyncResult<R[]>;
-  readonly #jobs: Job[] = [];
+  readonly #jobs: Job<number>[] = [];
   /** Each chunk's results, by chunk index, joined into one array when the last arrives. */
   #parts: R[][] = [];
   /**
@@ -98,16 +98,13 @@ export class MapRun<R> implements JobOwner {
       fulfil(result, []);
       return;
     }
-    const { signal, timeoutMs } = settings;
+    const { signal } = settings;
     // Where numbers travel as bytes, a map of numbers copies its input into one buffer at once.
     const packed = mode === RunMode.Map && scheduler.packsNumbers ? scheduler.inputBuffers.pack(items, chunksize) : undefined;
     this.#packed = packed;
     for (let offset = 0; offset < items.length; offset += chunksize) {
       const chunk = packed !== undefined ? packedBytes(packed.subarray(offset, offset + chunksize)) : items.slice(offset, offset + chunksize);
-      const job = new Job(fn, mode, chunk, Math.min(chunksize, items.length - offset), this, this.#jobs.length);
-      job.timeoutMs = timeoutMs;
-      job.alone = timeoutMs !== Infinity || signal !== undefined;
-      this.#jobs.push(job);
+      this.#jobs.push(new Job(fn, mode, chunk, Math.min(chunksize, items.length - offset), this, this.#jobs.length, settings));
     }
     this.#left = this.#jobs.length;
     if (signal !== undefined) {
@@ -136,9 +133,9 @@ export class MapRun<R> implements JobOwner {
   }
 
   /** `value` is the chunk's results: an array, or its numbers packed as bytes (see numbers.ts). */
-  jobSucceeded(job: Job, value: unknown): void {
+  jobSucceeded(job: Job<number>, value: unknown): void {
     if (this.#settled) return;
-    const index = job.ref as number;
+    const index = job.mark;
     const chunk = value as ArrayLike<unknown>;
     const packed = isPackedNumbers(chunk);
     this.#allPacked &&= packed;
@@ -161,7 +158,7 @@ export class MapRun<R> implements JobOwner {
     }
   }
 
-  jobFailed(_job: Job, error: unknown): void {
+  jobFailed(_job: Job<number>, error: unknown): void {
     if (this.#settled) return;
     this.#settle();
     // Like Python, the first failure settles the map; unlike Python, the chunks still queued

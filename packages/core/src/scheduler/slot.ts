@@ -1,22 +1,33 @@
 /** What the scheduler knows of one worker: its state, the jobs in flight on it, its quota. */
-import { Deque } from './deque.js';
-import type { WorkerHandle } from './executor.js';
-import { payloadBytes, type Job } from './job.js';
-import type { Connection } from './shared-registry.js';
+import { Deque } from '../deque.js';
+import type { WorkerHandle } from '../executor.js';
+import { payloadBytes, type Job } from '../job.js';
+import type { Connection } from '../shared-registry.js';
+import type { WorkerLoad } from './dispatch-policy.js';
 
+/**
+ * A worker's life, as the scheduler leads it:
+ *
+ *   starting ──READY──▶ ready ──nothing in flight, nothing more for it──▶ retiring ──exit──▶ gone
+ *      │                  │                                                  │
+ *      └──────────────────┴──failed start, timeout, abort, pool terminated───┴─▶ terminating ──exit──▶ gone
+ */
 export const enum SlotState {
   /** Booting: loading, running the initializer. */
   Starting,
-  /** Takes work. */
+  /**
+   * Takes work while its quota lasts. With its quota spent (`maxtasksperchild`, or the pool moved
+   * to its fallback) it is given nothing more, and retires once it has answered what it has.
+   */
   Ready,
-  /** Finishing its last jobs (quota spent, or pool closing), then told to stop. */
+  /** Told to STOP with nothing in flight: its exit is expected. */
   Retiring,
-  /** Being terminated; its exit is expected. */
-  Ending,
+  /** Being terminated: its exit is expected, whatever it had in flight. */
+  Terminating,
 }
 
 /** One worker and what the scheduler knows of it. */
-export class Slot {
+export class Slot implements WorkerLoad {
   state = SlotState.Starting;
   /** Jobs sent and not answered, oldest first: change it only through the methods below. */
   readonly inFlight = new Deque<Job>();
@@ -30,7 +41,6 @@ export class Slot {
   quota: number;
   /** It is running a job that must run alone, and gets nothing else meanwhile. */
   isolating = false;
-  stopSent = false;
   /** When it last made progress: was sent work while idle, or answered. */
   lastProgress = 0;
   /** Its calls on shared objects; made on its first call. */
@@ -47,6 +57,22 @@ export class Slot {
     readonly beforeFallback: boolean,
   ) {
     this.quota = quota;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  get oldestAlone(): boolean {
+    return this.inFlight.peek()?.alone === true;
+  }
+
+  get ready(): boolean {
+    return this.state === SlotState.Ready;
+  }
+
+  get starting(): boolean {
+    return this.state === SlotState.Starting;
   }
 
   /** Its start is over, one way or another: the start timer stops. */
