@@ -53,8 +53,6 @@ export interface WorkerHandle {
 
 /** A backend: starts workers of one kind. */
 export interface Executor {
-  /** The kind of worker, for messages: `'thread'`, `'process'`. */
-  readonly kind: string;
   /**
    * Map chunks of numbers travel as Float64Array bytes (see numbers.ts): for a channel that
    * writes a view's own bytes, as the child-process channel does. Not for structured clone to a

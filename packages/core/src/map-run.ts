@@ -57,8 +57,8 @@ export function numberArray(length: number): number[] {
 }
 
 /**
- * A result this long is an array V8 places on pages of its own, fresh memory each time (on some
- * virtual machines, 40 page faults cost about 0.7 ms for 20,000 numbers): a map expected to
+ * A result this long is an array V8 places on pages of its own, fresh memory each time, faulted
+ * in page by page (benchmarks/README.md, "Measurements behind the code"): a map expected to
  * return numbers makes it while its chunks are out, rather than when the first comes back.
  */
 const EARLY_RESULT_LENGTH = 16_384;

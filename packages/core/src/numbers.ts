@@ -98,8 +98,8 @@ export class InputBuffers {
   pack(items: readonly unknown[], chunksize: number): Float64Array | undefined {
     if (chunksize < PACK_MIN_LENGTH || !packable(items)) return undefined;
     const packed = this.#take(items.length);
-    // A builtin copy, not a loop: about 8 µs for 20,000 numbers whether or not V8 has optimized
-    // this code yet, where a loop takes some 50 µs optimized and some 500 µs interpreted.
+    // A builtin copy, not a loop: as quick before V8 has optimized this code as after, where a
+    // loop is several times slower even optimized (benchmarks/README.md, "Measurements behind the code").
     packed.set(items as readonly number[]);
     return packed;
   }

@@ -1,7 +1,7 @@
 /**
  * The wire protocol shared by every backend. Messages are flat arrays whose first element is the
  * message kind: arrays clone faster than objects with keys, and a batch of N tasks or results
- * travels as one message of 1 + 3N elements rather than N messages.
+ * travels as one message of 2 + 3N elements (a RESULTS batch of 2 + 2N) rather than N messages.
  *
  *   pool → worker   [RUN, defs | 0, fnId, mode, payload, fnId, mode, payload, …]
  *                   [STOP]                       finish what was sent, then exit

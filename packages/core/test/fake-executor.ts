@@ -288,7 +288,6 @@ function describeKind(message: unknown[]): string {
 }
 
 export class FakeExecutor implements Executor {
-  readonly kind = 'fake';
   /** Every worker started, in order. */
   readonly workers: FakeWorker[] = [];
   /** Protocol breaches seen, in words. */

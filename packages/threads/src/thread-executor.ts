@@ -30,7 +30,6 @@ export interface ThreadExecutorOptions {
 }
 
 export class ThreadExecutor implements Executor {
-  readonly kind = 'thread';
   readonly #options: ThreadExecutorOptions;
 
   constructor(options: ThreadExecutorOptions = {}) {

@@ -129,8 +129,8 @@ function ownPayload(payload: unknown): unknown {
 /**
  * A map chunk whose results travel packed: each number is written into the arena as it comes,
  * and the chunk's results are the packed bytes. No array grows item by item: after a worker has
- * sat idle for some seconds, such arrays land on fresh pages (measured: about 140 page faults a
- * map in two worker processes, every map of the burst). The first result that is not a number
+ * sat idle for some seconds, such arrays land on fresh pages, each a page fault (see
+ * benchmarks/README.md, "Measurements behind the code"). The first result that is not a number
  * turns the chunk back into an array of what came before.
  */
 function runIntoNumbers(fn: Callable, items: ArrayLike<unknown>, arena: NumberArena): unknown {
