@@ -118,11 +118,6 @@ export class Allowance<W extends WorkerLoad = WorkerLoad> {
     this.#share = share;
   }
 
-  /** Items it may still be sent within its pipeline depth (may be 0 or less). */
-  get room(): number {
-    return this.#room;
-  }
-
   /** Whether to send it a message now, `next` being the job at the head of the queue. */
   invites(next: JobLoad | undefined): boolean {
     const worker = this.worker;
