@@ -11,7 +11,7 @@
  */
 import { abortError, onAbort } from './call-options.js';
 import { Job, type JobLimits, type JobOwner } from './job.js';
-import { isPackedNumbers, packedView } from './numbers.js';
+import type { ChunkValues } from './codec.js';
 import type { Scheduler } from './scheduler/index.js';
 import type { FnEntry } from './task.js';
 import type { RunMode } from './wire.js';
@@ -22,8 +22,8 @@ const WINDOW_ITEMS = 1024;
 const WINDOW_CHUNKS_PER_WORKER = 4;
 
 /**
- * What one chunk came to: its results (an array, or a Float64Array of the numbers that came
- * packed: see numbers.ts), and the error that stopped it, if any.
+ * What one chunk came to: its results (an array, or a Float64Array of the numbers that came as
+ * numbers: see ChunkValues), and the error that stopped it, if any.
  */
 interface Outcome {
   readonly values: ArrayLike<unknown>;
@@ -147,8 +147,9 @@ export class ImapRun<T> implements JobOwner<number>, AsyncIterableIterator<T> {
   }
 
   jobSucceeded(job: Job<number>, value: unknown): void {
-    // Packed numbers are read from scratch space that the next chunk reuses: keep a copy.
-    const values = isPackedNumbers(value) ? packedView(value).slice() : (value as ArrayLike<unknown>);
+    // Numbers (see ChunkValues) may be read from memory that the next chunk reuses: keep a copy.
+    const chunk = value as ChunkValues;
+    const values = Array.isArray(chunk) ? chunk : chunk.slice();
     this.#arrive(job, { values, failed: false, error: undefined });
   }
 

@@ -17,6 +17,8 @@ export {
   type WorkerExit,
 } from './errors.js';
 export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
+export type { ChunkValues, MapInput, PayloadCodec, WorkerPayloadCodec } from './codec.js';
+export { PackedNumbersCodec } from './codecs/packed-numbers.js';
 export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, MapAsyncOptions, MapOptions, TaskOptions } from './call-options.js';
 export {
   Pool,

@@ -23,7 +23,7 @@ export const enum JobState {
 
 /** Who is told how a job ended: an `AsyncResult`, a map, an imap iterator. Called once per job. */
 export interface JobOwner<M = unknown> {
-  /** `value` is the task's result; for a chunk, the array of its results (or packed numbers: see numbers.ts). */
+  /** `value` is the task's result; for a chunk, its results (ChunkValues, codec.ts). */
   jobSucceeded(job: Job<M>, value: unknown): void;
   /** `before` holds the results of a chunk's items before the one that failed. */
   jobFailed(job: Job<M>, error: unknown, before: readonly unknown[] | undefined): void;

@@ -2,10 +2,11 @@
 import { AsyncResult, fulfil, reject } from './async-result.js';
 import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
-import { isPackedNumbers, packedBytes, packedView, unpackNumbers } from './numbers.js';
+import type { ChunkValues, MapInput } from './codec.js';
+import { numbersToArray } from './numbers.js';
 import type { Scheduler } from './scheduler/index.js';
 import type { FnEntry } from './task.js';
-import { RunMode } from './wire.js';
+import type { RunMode } from './wire.js';
 
 /**
  * Python's default chunk size: the input split into about four chunks per worker, so that an
@@ -72,15 +73,14 @@ export class MapRun<R> implements JobOwner<number> {
   #parts: R[][] = [];
   /**
    * The whole result, made before any chunk is back when the function's last map returned
-   * numbers, or when the first chunk to come back is packed numbers (see numbers.ts): every chunk
-   * is then copied straight in, with no array per chunk and no join.
+   * numbers, or when the first chunk to come back is numbers (see ChunkValues): every chunk is
+   * then copied straight in, with no array per chunk and no join.
    */
   #out: unknown[] | undefined;
-  /** The input, when the map packed it (its chunks are views of it); given back when all are done. */
-  #packed: Float64Array | undefined;
-  /** Every chunk so far came back as packed numbers. */
-  #allPacked = true;
-  readonly #fn: FnEntry;
+  /** The input as the codec made it ready: its chunks' payloads, told when all are done. */
+  #input: MapInput | undefined;
+  /** Every chunk so far came back as numbers. */
+  #allNumbers = true;
   readonly #length: number;
   readonly #chunksize: number;
   #left = 0;
@@ -90,7 +90,6 @@ export class MapRun<R> implements JobOwner<number> {
   constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal'>) {
     this.#scheduler = scheduler;
     this.#result = result;
-    this.#fn = fn;
     this.#length = items.length;
     this.#chunksize = chunksize;
     if (items.length === 0) {
@@ -99,12 +98,10 @@ export class MapRun<R> implements JobOwner<number> {
       return;
     }
     const { signal } = settings;
-    // Where numbers travel as bytes, a map of numbers copies its input into one buffer at once.
-    const packed = mode === RunMode.Map && scheduler.packsNumbers ? scheduler.inputBuffers.pack(items, chunksize) : undefined;
-    this.#packed = packed;
+    const input = scheduler.codec.splitMap(fn.id, mode, items, chunksize);
+    this.#input = input;
     for (let offset = 0; offset < items.length; offset += chunksize) {
-      const chunk = packed !== undefined ? packedBytes(packed.subarray(offset, offset + chunksize)) : items.slice(offset, offset + chunksize);
-      this.#jobs.push(new Job(fn, mode, chunk, Math.min(chunksize, items.length - offset), this, this.#jobs.length, settings));
+      this.#jobs.push(new Job(fn, mode, input.chunk(offset, offset + chunksize), Math.min(chunksize, items.length - offset), this, this.#jobs.length, settings));
     }
     this.#left = this.#jobs.length;
     if (signal !== undefined) {
@@ -116,7 +113,7 @@ export class MapRun<R> implements JobOwner<number> {
       });
     }
     for (const job of this.#jobs) scheduler.submit(job);
-    if (fn.mapReturnedNumbers === true && items.length >= EARLY_RESULT_LENGTH) {
+    if (input.expectsNumbers && items.length >= EARLY_RESULT_LENGTH) {
       // A microtask queued after the scheduler's dispatch: the chunks are out by then.
       queueMicrotask(() => {
         if (!this.#settled && this.#out === undefined && this.#left === this.#jobs.length) this.#out = numberArray(this.#length);
@@ -128,33 +125,31 @@ export class MapRun<R> implements JobOwner<number> {
     this.#settled = true;
     this.#parts = [];
     this.#out = undefined;
-    this.#packed = undefined;
+    this.#input = undefined;
     this.#stopListening?.();
   }
 
-  /** `value` is the chunk's results: an array, or its numbers packed as bytes (see numbers.ts). */
+  /** `value` is the chunk's results (ChunkValues): an array, or numbers to read now. */
   jobSucceeded(job: Job<number>, value: unknown): void {
     if (this.#settled) return;
     const index = job.mark;
-    const chunk = value as ArrayLike<unknown>;
-    const packed = isPackedNumbers(chunk);
-    this.#allPacked &&= packed;
-    if (this.#out === undefined && this.#left === this.#jobs.length && packed) this.#out = numberArray(this.#length);
+    const values = value as ChunkValues;
+    const numbers = !Array.isArray(values);
+    this.#allNumbers &&= numbers;
+    if (this.#out === undefined && this.#left === this.#jobs.length && numbers) this.#out = numberArray(this.#length);
     if (this.#out !== undefined) {
       const out = this.#out;
       const offset = index * this.#chunksize;
-      const values = packed ? packedView(chunk as Uint8Array) : chunk;
       for (let i = 0; i < values.length; i++) out[offset + i] = values[i];
     } else {
-      this.#parts[index] = (packed ? unpackNumbers(chunk as Uint8Array) : chunk) as R[];
+      this.#parts[index] = (numbers ? numbersToArray(values as Float64Array) : values) as R[];
     }
     if (--this.#left === 0) {
-      this.#fn.mapReturnedNumbers = this.#allPacked;
-      // Every chunk is done: none will be sent again, and the input's buffer can serve another map.
-      if (this.#packed !== undefined) this.#scheduler.inputBuffers.giveBack(this.#packed);
-      const values = (this.#out ?? joinParts(this.#parts)) as R[];
+      // Every chunk is done: none will be sent again, and the codec may reuse the input's memory.
+      this.#input?.done(this.#allNumbers);
+      const results = (this.#out ?? joinParts(this.#parts)) as R[];
       this.#settle();
-      fulfil(this.#result, values);
+      fulfil(this.#result, results);
     }
   }
 

@@ -15,9 +15,10 @@
  * A worker runs what it is sent in order, one task at a time, so results come back in the order
  * the tasks went out: neither side needs task ids.
  *
- * Where the backend asks for it (`Executor.packsNumbers`), a map chunk's payload, or a chunk's
- * results, that is a long array of numbers travels as a Float64Array instead (see numbers.ts);
- * chunks are always arrays otherwise, so the receiver knows one from the other.
+ * Each payload, and each result, is written by the backend's payload codec (codec.ts): as it is
+ * (structured clone), or, for the packed numbers codec, a chunk's long array of numbers as the
+ * bytes of a Float64Array (numbers.ts); a chunk is always an array otherwise, so the receiver
+ * knows one from the other.
  */
 
 export const enum MessageKind {

@@ -15,7 +15,8 @@
  * an exited or terminated worker, no task naming a function the worker was never given) and
  * lists what it saw in `violations`, which every test expects to stay empty.
  */
-import type { Executor, PoolBackend, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerInit } from '@mpool/core';
+import type { Executor, PoolBackend, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerInit } from '@mpool/core';
+import type { WorkerChannel } from '../src/executor.js';
 import { encodeThrown } from '../src/error-codec.js';
 import { runWorker } from '../src/worker/run-loop.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef } from '../src/wire.js';

@@ -1,15 +1,14 @@
 /**
  * Builds and posts RUN messages: several queued jobs to one worker in one message, within its
  * allowance (dispatch-policy.ts) and the byte limits below, each function's definition sent
- * before its first task on that worker, and each payload in the form the worker's backend takes
- * (numbers.ts). A batch that cannot be copied goes again job by job, failing only the jobs that
+ * before its first task on that worker, and each payload as the worker's codec writes it
+ * (codec.ts). A batch that cannot be copied goes again job by job, failing only the jobs that
  * cannot go; one that cannot be sent because the worker is going goes back to the queue.
  */
 import { DataCloneError } from '../errors.js';
 import { isWorkerGone, messageOf } from '../exit-info.js';
 import { payloadBytes, type Job } from '../job.js';
-import { InputBuffers, isPackedNumbers, NumberArena } from '../numbers.js';
-import { MessageKind, RunMode, type FnDef } from '../wire.js';
+import { MessageKind, type FnDef } from '../wire.js';
 import type { Allowance } from './dispatch-policy.js';
 import type { JobQueue } from './job-queue.js';
 import type { Recovery } from './recovery.js';
@@ -33,10 +32,6 @@ export class Batcher {
   readonly #queue: JobQueue;
   readonly #workers: Workers;
   readonly #recovery: Recovery;
-  /** Scratch space for chunks of numbers, reused by every message sent. */
-  readonly #arena = new NumberArena();
-  /** Whole maps' inputs of numbers, reused from map to map (see MapRun). */
-  readonly inputBuffers = new InputBuffers();
 
   constructor(queue: JobQueue, workers: Workers, recovery: Recovery) {
     this.#queue = queue;
@@ -71,7 +66,7 @@ export class Batcher {
         slot.known.add(job.fn.id);
         (defs ??= []).push([job.fn.id, job.fn.spec]);
       }
-      message.push(job.fn.id, job.mode, this.#payloadFor(slot, job));
+      message.push(job.fn.id, job.mode, slot.codec.encode(job.mode, job.payload));
       slot.add(job);
       slot.quota--;
       weight += job.weight;
@@ -86,7 +81,7 @@ export class Batcher {
     if (count === 0) return 0;
     if (defs !== undefined) message[1] = defs;
     try {
-      this.#post(slot, message);
+      slot.codec.post(slot.handle, message);
     } catch (error) {
       const jobs = this.#takeBack(slot, start, defs);
       if (isWorkerGone(error)) this.#recovery.workerGone(slot, jobs);
@@ -117,9 +112,9 @@ export class Batcher {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
       const fresh = !slot.known.has(job.fn.id);
-      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, this.#payloadFor(slot, job)];
+      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, slot.codec.encode(job.mode, job.payload)];
       try {
-        this.#post(slot, message);
+        slot.codec.post(slot.handle, message);
       } catch (error) {
         if (isWorkerGone(error)) {
           this.#recovery.workerGone(slot, jobs.slice(i));
@@ -134,31 +129,5 @@ export class Batcher {
       slot.quota--;
       if (job.alone) slot.isolating = true;
     }
-  }
-
-  /**
-   * Sends a message; the scratch space of its packed chunks is free again once it is written out
-   * (or was never sent). One the backend still has to write keeps that space: the next message
-   * packs into new.
-   */
-  #post(slot: Slot, message: unknown[]): void {
-    let written: boolean | void = true;
-    try {
-      written = slot.handle.send(message);
-    } finally {
-      if (written === false) this.#arena.abandon();
-      else this.#arena.reset();
-    }
-  }
-
-  /**
-   * What goes on the wire for `job`: a map's chunk of numbers packed, where the slot takes that.
-   * A chunk the map packed itself when called (it does so only where slots take packed chunks)
-   * goes as it is.
-   */
-  #payloadFor(slot: Slot, job: Job): unknown {
-    const payload = job.payload;
-    if (!slot.packsNumbers || job.mode !== RunMode.Map || isPackedNumbers(payload)) return payload;
-    return this.#arena.pack(payload as unknown[]) ?? payload;
   }
 }

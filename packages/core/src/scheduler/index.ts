@@ -15,14 +15,14 @@
  * The pool's own lifecycle: running → closed (no new work; workers retire once nothing is
  * pending) → terminated (everything pending fails, every worker is terminated).
  */
+import type { PayloadCodec } from '../codec.js';
 import { decodeThrown } from '../error-codec.js';
 import { DataCloneError, type InitializerError } from '../errors.js';
 import { isCloneError } from '../exit-info.js';
 import type { WorkerExitInfo } from '../executor.js';
 import { JobState, type Job } from '../job.js';
-import type { InputBuffers } from '../numbers.js';
 import { Connection } from '../shared-registry.js';
-import { MessageKind, ResultStatus, type ChunkFailure, type WireThrown } from '../wire.js';
+import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type WireThrown } from '../wire.js';
 import { Batcher } from './batch.js';
 import { DurationEstimate, planDispatch } from './dispatch-policy.js';
 import { JobQueue } from './job-queue.js';
@@ -79,14 +79,9 @@ export class Scheduler {
     return this.#workers.context;
   }
 
-  /** Whether chunks of numbers travel to the workers as bytes now (see numbers.ts). */
-  get packsNumbers(): boolean {
-    return this.#workers.packsNumbers;
-  }
-
-  /** Whole maps' inputs of numbers, reused from map to map (see MapRun). */
-  get inputBuffers(): InputBuffers {
-    return this.#batcher.inputBuffers;
+  /** How payloads and results travel to and from the workers that start now (codec.ts). */
+  get codec(): PayloadCodec {
+    return this.#workers.codec;
   }
 
   /** Why the pool cannot run work any more, when its workers could not start. */
@@ -243,9 +238,8 @@ export class Scheduler {
     if (!this.#queue.complete(job)) return; // withdrawn: nobody waits for it
     switch (status) {
       case ResultStatus.Ok:
-        // A chunk's results of numbers may come packed (see numbers.ts): its owner, a map or an
-        // imap, reads them in place.
-        job.owner.jobSucceeded(job, value);
+        // A chunk's results as its worker's codec gives them (ChunkValues), to be read at once.
+        job.owner.jobSucceeded(job, job.mode === RunMode.Apply ? value : slot.codec.readResults(value));
         break;
       case ResultStatus.Threw:
         job.owner.jobFailed(job, decodeThrown(value as WireThrown), undefined);

@@ -1,4 +1,5 @@
 /** What the scheduler knows of one worker: its state, the jobs in flight on it, its quota. */
+import type { PayloadCodec } from '../codec.js';
 import { Deque } from '../deque.js';
 import type { WorkerHandle } from '../executor.js';
 import { payloadBytes, type Job } from '../job.js';
@@ -48,10 +49,9 @@ export class Slot implements WorkerLoad {
   handle!: WorkerHandle;
   /** Set while its initializer runs, when the pool has a `timeout`: the start fails when it fires. */
   startTimer: NodeJS.Timeout | undefined;
-  /** Its backend takes map chunks of numbers as Float64Array bytes. */
-  packsNumbers = false;
-
   constructor(
+    /** How payloads and results travel to and from it: its backend's (codec.ts). */
+    readonly codec: PayloadCodec,
     quota: number,
     /** Started before the pool moved to its fallback: its failures may call for the move. */
     readonly beforeFallback: boolean,

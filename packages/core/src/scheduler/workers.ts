@@ -3,6 +3,8 @@
  * work needs them), retires and terminates them, lets them keep the program alive or not, and
  * moves the pool to its fallback executor (the 'auto' context).
  */
+import type { PayloadCodec } from '../codec.js';
+import { CLONE_CODEC } from '../codecs/clone.js';
 import { messageOf } from '../exit-info.js';
 import type { Executor, WorkerExitInfo } from '../executor.js';
 import { MessageKind, type WorkerInit } from '../wire.js';
@@ -71,9 +73,9 @@ export class Workers {
     return this.#context;
   }
 
-  /** Whether chunks of numbers travel to the workers as bytes now (see numbers.ts). */
-  get packsNumbers(): boolean {
-    return this.#executor.packsNumbers === true;
+  /** How payloads and results travel to and from the workers that start now (codec.ts). */
+  get codec(): PayloadCodec {
+    return this.#executor.codec ?? CLONE_CODEC;
   }
 
   /** How many workers have not exited yet. */
@@ -106,9 +108,8 @@ export class Workers {
   }
 
   #spawn(): void {
-    const slot = new Slot(this.#maxTasksPerChild, this.#fallback !== undefined && !this.#movedToFallback);
+    const slot = new Slot(this.codec, this.#maxTasksPerChild, this.#fallback !== undefined && !this.#movedToFallback);
     this.slots.add(slot);
-    slot.packsNumbers = this.#executor.packsNumbers === true;
     slot.handle = this.#executor.start(this.#init, {
       message: (data) => this.#events.message(slot, data),
       exit: (info) => this.#events.exit(slot, info),

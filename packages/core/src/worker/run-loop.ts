@@ -12,52 +12,14 @@ import { performance } from 'node:perf_hooks';
 import { encodeThrown, safeMessage } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
-import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedBytes, packedView } from '../numbers.js';
+import type { WorkerPayloadCodec } from '../codec.js';
+import { isChunkStop, isThenable } from './chunk.js';
+import { CloneWorkerCodec } from './codecs.js';
 import { explainThrown, loadFunction, type Callable } from './load-task.js';
 import { RemoteHub } from './remote-hub.js';
 
 /** A result waits at most this long for companions before it is sent. */
 const FLUSH_INTERVAL_MS = 2;
-
-/** A chunk that stopped at item `index`; thrown inside the loop, sent as a ChunkFailure. */
-class ChunkStop {
-  constructor(readonly index: number, readonly before: unknown[], readonly thrown: unknown) {}
-}
-
-/**
- * Whether a caught value is the loop's own ChunkStop. Guarded: `instanceof` on a thrown Proxy
- * runs its traps, which may throw.
- */
-function isChunkStop(value: unknown): value is ChunkStop {
-  try {
-    return value instanceof ChunkStop;
-  } catch {
-    return false;
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-    && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-/** Finishes a chunk whose item `i` returned a promise: the rest run one after another. */
-async function finishChunk(fn: Callable, mode: RunMode, items: ArrayLike<unknown>, results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
-  for (;;) {
-    try {
-      results.push(await pending);
-    } catch (thrown) {
-      throw new ChunkStop(i, results, thrown);
-    }
-    if (++i === items.length) return results;
-    try {
-      const value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
-      pending = isThenable(value) ? value : Promise.resolve(value);
-    } catch (thrown) {
-      throw new ChunkStop(i, results, thrown);
-    }
-  }
-}
 
 /** A task's payload with its shared-object handles turned into proxies (see shared.ts). */
 function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: number[]): unknown {
@@ -70,95 +32,20 @@ function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: numb
     }
     return out ?? items;
   }
-  // A packed chunk of numbers (see numbers.ts) holds no handles.
-  if (isPackedNumbers(payload)) return payload;
+  // A chunk in a codec's own form (packed numbers) holds no handles.
+  if (!Array.isArray(payload)) return payload;
   return hub.take(payload as unknown[], taken);
 }
 
-/**
- * Runs one task; returns its value, or a promise of it when the function is async. With `arena`
- * (the channel takes packed numbers), a map chunk's results go straight into it.
- */
-function runTask(fn: Callable, mode: RunMode, payload: unknown, arena: NumberArena | undefined): unknown {
+/** Runs one task; returns its value, or a promise of it when the function is async. */
+function runTask(fn: Callable, mode: RunMode, payload: unknown, codec: WorkerPayloadCodec): unknown {
   if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
-  // Packed numbers are read in place, or from scratch space the next packed chunk reuses: the
-  // tasks of one chunk are done before the next chunk starts.
-  const items = (isPackedNumbers(payload) ? packedView(payload) : payload) as ArrayLike<unknown>;
-  if (arena !== undefined && mode === RunMode.Map && items.length >= PACK_MIN_LENGTH) return runIntoNumbers(fn, items, arena);
-  return runFrom(fn, mode, items, [], 0);
+  return codec.runChunk(fn, mode, payload);
 }
 
-/** Runs items `i` on of a chunk, after `results` (those before `i`). */
-function runFrom(fn: Callable, mode: RunMode, items: ArrayLike<unknown>, results: unknown[], i: number): unknown {
-  // Filled by push, never preallocated: a holey array would cross to the pool as a sparse one,
-  // key by key, which V8's serializer writes and reads several times slower than a packed array.
-  for (; i < items.length; i++) {
-    let value: unknown;
-    try {
-      value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
-    } catch (thrown) {
-      throw new ChunkStop(i, results, thrown);
-    }
-    if (isThenable(value)) return finishChunk(fn, mode, ownItems(items), results, i, value);
-    results.push(value);
-  }
-  return results;
-}
-
-/**
- * Items a chunk goes on reading after it has waited: packed numbers are copied, since the memory
- * they were read from may be reused by then (scratch space, or the channel's).
- */
-function ownItems(items: ArrayLike<unknown>): ArrayLike<unknown> {
-  return items instanceof Float64Array ? items.slice() : items;
-}
-
-/** The packed chunks of `batch`'s tasks from `cursor` on, copied out of memory the channel reuses. */
-function ownPayloads(batch: unknown[], cursor: number): void {
-  for (let i = cursor + 2; i < batch.length; i += 3) batch[i] = ownPayload(batch[i]);
-}
-
-/**
- * A copy of `payload` when it is a packed chunk. Not `slice()`: the chunk may be a Buffer (a
- * socket's), whose `slice` is a view of the same memory.
- */
-function ownPayload(payload: unknown): unknown {
-  return isPackedNumbers(payload) ? new Uint8Array(payload) : payload;
-}
-
-/**
- * A map chunk whose results travel packed: each number is written into the arena as it comes,
- * and the chunk's results are the packed bytes. No array grows item by item: after a worker has
- * sat idle for some seconds, such arrays land on fresh pages, each a page fault (see
- * benchmarks/README.md, "Measurements behind the code"). The first result that is not a number
- * turns the chunk back into an array of what came before.
- */
-function runIntoNumbers(fn: Callable, items: ArrayLike<unknown>, arena: NumberArena): unknown {
-  const out = arena.reserve(items.length);
-  for (let i = 0; i < items.length; i++) {
-    let value: unknown;
-    try {
-      value = fn(items[i]);
-    } catch (thrown) {
-      throw new ChunkStop(i, numbersBefore(out, i), thrown);
-    }
-    if (typeof value === 'number') {
-      out[i] = value;
-      continue;
-    }
-    const results = numbersBefore(out, i);
-    if (isThenable(value)) return finishChunk(fn, RunMode.Map, ownItems(items), results, i, value);
-    results.push(value);
-    return runFrom(fn, RunMode.Map, items, results, i + 1);
-  }
-  return packedBytes(out);
-}
-
-/** The first `n` numbers of `out`, as an array. */
-function numbersBefore(out: Float64Array, n: number): unknown[] {
-  const results: unknown[] = [];
-  for (let i = 0; i < n; i++) results.push(out[i]);
-  return results;
+/** The payloads of `batch`'s tasks from `cursor` on, kept out of memory the channel lends (see WorkerPayloadCodec). */
+function keepPayloads(codec: WorkerPayloadCodec, batch: unknown[], cursor: number): void {
+  for (let i = cursor + 2; i < batch.length; i += 3) batch[i] = codec.keep(batch[i]);
 }
 
 /**
@@ -178,11 +65,11 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
   let draining = false;
   let stopping = false;
   const hub = new RemoteHub((id, data) => channel.post([MessageKind.Rpc, id, data]));
-  /** Scratch space for packed results, free again once the batch holding them is sent. */
-  const arena = channel.packsNumbers === true ? new NumberArena() : undefined;
-  /** Packed chunks are views of the channel's memory until onMessage returns (see beforeWait). */
-  const transient = channel.transientPayloads === true;
-  /** The message whose remaining packed chunks beforeWait has copied already. */
+  /** How payloads and results travel (codec.ts). */
+  const codec = channel.codec ?? new CloneWorkerCodec();
+  /** Payloads are the channel's memory until onMessage returns (see beforeWait). */
+  const lent = codec.lendsPayloads;
+  /** The message whose remaining payloads beforeWait has kept already. */
   let owned: unknown[] | undefined;
   /** Shared-object ids the running task took; reused, as tasks run one at a time. */
   const taken: number[] = [];
@@ -198,34 +85,24 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
     batch[1] = busyMs;
     outbox = [MessageKind.Results, 0];
     busyMs = 0;
-    let written: boolean | void = true;
     try {
-      written = channel.post(batch);
+      codec.post(channel, batch);
     } catch {
-      written = postOneByOne(batch);
-    } finally {
-      // Packed results still waiting to be written keep their space; the next batch takes new.
-      if (written === false) arena?.abandon();
-      else arena?.reset();
+      postOneByOne(batch);
     }
   };
 
-  /**
-   * A batch failed to copy: send its results one by one, replacing the ones that cannot go.
-   * Returns false when some of them are not written out yet (as `WorkerChannel.post`).
-   */
-  const postOneByOne = (batch: unknown[]): boolean => {
-    let written = true;
+  /** A batch failed to copy: send its results one by one, replacing the ones that cannot go. */
+  const postOneByOne = (batch: unknown[]): void => {
     for (let i = 2; i < batch.length; i += 2) {
       try {
-        written = channel.post([MessageKind.Results, 0, batch[i], batch[i + 1]]) !== false && written;
+        codec.post(channel, [MessageKind.Results, 0, batch[i], batch[i + 1]]);
       } catch (error) {
         // What failed may be a result's own getter, and what it threw anything at all.
         const reason = safeMessage(error);
-        written = channel.post([MessageKind.Results, 0, ResultStatus.Uncloneable, reason]) !== false && written;
+        codec.post(channel, [MessageKind.Results, 0, ResultStatus.Uncloneable, reason]);
       }
     }
-    return written;
   };
 
   const nextTask = (): boolean => {
@@ -239,17 +116,17 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
   };
 
   /**
-   * The run loop is about to wait: where the channel reuses its memory, what the current message
-   * still holds (and `payload`, its task's) is copied out first. Messages that come while it
-   * waits are copied as they come (onMessage).
+   * The run loop is about to wait: where the channel lends its memory, what the current message
+   * still holds (and `payload`, its task's) is kept first. Messages that come while it waits are
+   * kept as they come (onMessage).
    */
   const beforeWait = (payload: unknown): unknown => {
-    if (!transient) return payload;
+    if (!lent) return payload;
     if (message !== undefined && owned !== message) {
-      ownPayloads(message, cursor);
+      keepPayloads(codec, message, cursor);
       owned = message;
     }
-    return ownPayload(payload);
+    return codec.keep(payload);
   };
 
   const drain = async (): Promise<void> => {
@@ -278,16 +155,13 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       const started = performance.now();
       hub.beginTask();
       try {
-        let value = runTask(fn, mode, takeShared(hub, mode, payload, taken), arena);
+        let value = runTask(fn, mode, takeShared(hub, mode, payload, taken), codec);
         if (isThenable(value)) {
           if (outbox.length > 2 && flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_INTERVAL_MS);
           beforeWait(undefined);
           value = await value;
         }
-        // A chunk's results of numbers go packed where the channel takes that (see numbers.ts);
-        // a map's may be packed already (runIntoNumbers).
-        if (arena !== undefined && mode !== RunMode.Apply && !isPackedNumbers(value)) value = arena.pack(value as unknown[]) ?? value;
-        outbox.push(ResultStatus.Ok, value);
+        outbox.push(ResultStatus.Ok, codec.encodeResult(mode, value));
       } catch (thrown) {
         if (isChunkStop(thrown)) {
           outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(explainThrown(specs.get(fnId), thrown.thrown))]);
@@ -309,8 +183,8 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
     if (data[0] === MessageKind.Run) {
       const defs = data[1] as readonly FnDef[] | 0;
       if (defs !== 0) for (const [fnId, spec] of defs) specs.set(fnId, spec);
-      // Behind a task that is waiting, this message's packed chunks would be read too late.
-      if (transient && draining) ownPayloads(data, 2);
+      // Behind a task that is waiting, this message's payloads would be read too late.
+      if (lent && draining) keepPayloads(codec, data, 2);
       inbox.push(data);
       if (!draining) void drain();
     } else if (data[0] === MessageKind.Rpc) {
