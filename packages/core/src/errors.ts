@@ -125,11 +125,3 @@ export class AbortError extends MpoolError {
   }
 }
 nameClass(AbortError, 'AbortError');
-
-/** A call on a shared object whose Manager was closed, or on a Manager that is closed. */
-export class ManagerClosedError extends MpoolError {
-  constructor(message: string, options?: MpoolErrorOptions) {
-    super(message, options);
-  }
-}
-nameClass(ManagerClosedError, 'ManagerClosedError');

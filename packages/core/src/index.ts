@@ -7,13 +7,13 @@ export {
   AbortError,
   DataCloneError,
   InitializerError,
-  ManagerClosedError,
   MpoolError,
   PoolStateError,
   ResultNotReadyError,
   TimeoutError,
   WorkerCrashedError,
   WorkerGoneError,
+  type MpoolErrorOptions,
   type WorkerExit,
 } from './errors.js';
 export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
@@ -33,5 +33,4 @@ export type { WireThrown, WorkerInit } from './wire.js';
 export { decodeThrown } from './error-codec.js';
 export { typeScriptLoader, type TypeScriptLoader } from './typescript-loader.js';
 export { creatorPort } from './worker/creator-port.js';
-export { isSharedHandle, SHARED_KEY, type SharedHandle, type SharedKind } from './shared.js';
-export { Connection, registerShared, unregisterShared, type SharedTarget } from './shared-registry.js';
+export { registerWorkerPlugin, type SideChannel, type SidePeer, type WorkerPlugin } from './plugins.js';

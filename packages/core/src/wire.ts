@@ -5,7 +5,9 @@
  *
  *   pool → worker   [RUN, defs | 0, fnId, mode, payload, fnId, mode, payload, …]
  *                   [STOP]                       finish what was sent, then exit
- *   either way      [RPC, objectId, data]        a call on a shared object (see shared.ts)
+ *                   [PLUGINS, [module, …]]       plugins registered since the worker heard of
+ *                                                the others, before the next RUN (see plugins.ts)
+ *   either way      [SIDE, plugin, id, data]     a plugin's frame on its side channel (plugins.ts)
  *   worker → pool   [INITIALIZING]               the initializer is about to load and run (only
  *                                                sent when there is one): its time starts
  *                   [READY]                      module loader and initializer are done
@@ -27,8 +29,9 @@ export const enum MessageKind {
   Ready = 3,
   InitFailed = 4,
   Results = 5,
-  Rpc = 6,
+  Side = 6,
   Initializing = 7,
+  Plugins = 8,
 }
 
 /** How a task's payload is applied to its function. */
@@ -84,4 +87,6 @@ export type ChunkFailure = readonly [index: number, before: readonly unknown[], 
 export interface WorkerInit {
   readonly initializer: FnSpec | undefined;
   readonly initargs: readonly unknown[];
+  /** The worker modules of the plugins registered when it started (see plugins.ts); none when absent. */
+  readonly plugins?: readonly string[];
 }

@@ -121,6 +121,12 @@ export class FakeWorker implements WorkerHandle {
     return this.runs.flatMap(tasksOf);
   }
 
+  /** The plugin modules it knows, by number: those of its WorkerInit, then those announced to it. */
+  get plugins(): string[] {
+    const announced = this.sent.filter((message) => message[0] === MessageKind.Plugins).flatMap((message) => message[1] as string[]);
+    return [...(this.init.plugins ?? []), ...announced];
+  }
+
   /** Whether it was told to STOP. */
   get stopped(): boolean {
     return this.sent.some((message) => message[0] === MessageKind.Stop);
@@ -210,6 +216,11 @@ export class FakeWorker implements WorkerHandle {
     if (count > this.unanswered.length) throw new Error(`worker ${this.id} has ${this.unanswered.length} unanswered tasks, not ${count}`);
     const results = this.unanswered.slice(0, count).map((task) => ok(compute(task, fn)));
     this.reply(options.busyMs ?? 0, ...results);
+  }
+
+  /** Sends the pool any message, as a worker's plugin does its SIDE frames. */
+  tell(message: unknown[]): void {
+    this.#toPool(message);
   }
 
   /** Ends the worker, as a crash or `process.exit(code)` would. */

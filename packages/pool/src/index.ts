@@ -8,13 +8,12 @@
  */
 export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
 export { CONTEXT_NAMES, type ContextName } from './context.js';
-export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Remote, type Shared } from '@mpool/manager';
+export { Manager, ManagerClosedError, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Remote, type Shared } from '@mpool/manager';
 export {
   AbortError,
   AsyncResult,
   DataCloneError,
   InitializerError,
-  ManagerClosedError,
   MpoolError,
   PoolStateError,
   ResultNotReadyError,

@@ -80,6 +80,7 @@ export class Batcher {
     }
     if (count === 0) return 0;
     if (defs !== undefined) message[1] = defs;
+    this.#workers.announcePlugins(slot);
     try {
       slot.codec.post(slot.handle, message);
     } catch (error) {
@@ -113,6 +114,7 @@ export class Batcher {
       const job = jobs[i]!;
       const fresh = !slot.known.has(job.fn.id);
       const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, slot.codec.encode(job.mode, job.payload)];
+      this.#workers.announcePlugins(slot);
       try {
         slot.codec.post(slot.handle, message);
       } catch (error) {

@@ -18,15 +18,14 @@
 import type { PayloadCodec } from '../codec.js';
 import { decodeThrown } from '../error-codec.js';
 import { DataCloneError, type InitializerError } from '../errors.js';
-import { isCloneError } from '../exit-info.js';
 import type { WorkerExitInfo } from '../executor.js';
 import { JobState, type Job } from '../job.js';
-import { Connection } from '../shared-registry.js';
 import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type WireThrown } from '../wire.js';
 import { Batcher } from './batch.js';
 import { DurationEstimate, planDispatch } from './dispatch-policy.js';
 import { JobQueue } from './job-queue.js';
 import { Recovery } from './recovery.js';
+import { SideChannels } from './side-channels.js';
 import { SlotState, type Slot } from './slot.js';
 import { Workers, type WorkersOptions } from './workers.js';
 
@@ -194,18 +193,10 @@ export class Scheduler {
         if (this.#state !== 'running' && this.#queue.pending === 0) this.#workers.retire(slot);
         else this.#dispatch();
         break;
-      case MessageKind.Rpc:
-        // A worker being terminated is gone as far as shared objects go (see Workers.terminate).
+      case MessageKind.Side:
+        // A worker being terminated is gone as far as its plugins go (see Workers.terminate).
         if (slot.state === SlotState.Terminating) return;
-        (slot.connection ??= new Connection((id, frame) => {
-          try {
-            slot.handle.send([MessageKind.Rpc, id, frame]);
-          } catch (error) {
-            // A value that cannot be copied is comlink's to report to the caller; a worker that
-            // is gone has no one to answer.
-            if (isCloneError(error)) throw error;
-          }
-        })).deliver(data[1] as number, data[2]);
+        (slot.sides ??= new SideChannels(slot.handle)).deliver(data[1] as number, data[2] as number, data[3]);
         break;
       case MessageKind.InitFailed:
         this.#recovery.initFailed(slot, decodeThrown(data[1] as WireThrown));

@@ -3,8 +3,8 @@ import type { PayloadCodec } from '../codec.js';
 import { Deque } from '../deque.js';
 import type { WorkerHandle } from '../executor.js';
 import { payloadBytes, type Job } from '../job.js';
-import type { Connection } from '../shared-registry.js';
 import type { WorkerLoad } from './dispatch-policy.js';
+import type { SideChannels } from './side-channels.js';
 
 /**
  * A worker's life, as the scheduler leads it:
@@ -44,8 +44,10 @@ export class Slot implements WorkerLoad {
   isolating = false;
   /** When it last made progress: was sent work while idle, or answered. */
   lastProgress = 0;
-  /** Its calls on shared objects; made on its first call. */
-  connection: Connection | undefined;
+  /** Its plugins' side channels (plugins.ts); made on its first frame. */
+  sides: SideChannels | undefined;
+  /** How many of the registered plugins it has heard of. */
+  pluginsKnown = 0;
   handle!: WorkerHandle;
   /** Set while its initializer runs, when the pool has a `timeout`: the start fails when it fires. */
   startTimer: NodeJS.Timeout | undefined;

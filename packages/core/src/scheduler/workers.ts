@@ -7,6 +7,7 @@ import type { PayloadCodec } from '../codec.js';
 import { CLONE_CODEC } from '../codecs/clone.js';
 import { messageOf } from '../exit-info.js';
 import type { Executor, WorkerExitInfo } from '../executor.js';
+import { pluginCount, pluginModules } from '../plugins.js';
 import { MessageKind, type WorkerInit } from '../wire.js';
 import { Slot, SlotState } from './slot.js';
 
@@ -110,7 +111,10 @@ export class Workers {
   #spawn(): void {
     const slot = new Slot(this.codec, this.#maxTasksPerChild, this.#fallback !== undefined && !this.#movedToFallback);
     this.slots.add(slot);
-    slot.handle = this.#executor.start(this.#init, {
+    // The plugins registered by now: the initializer's arguments may hold their handles.
+    slot.pluginsKnown = pluginCount();
+    const init = slot.pluginsKnown === 0 ? this.#init : { ...this.#init, plugins: pluginModules(0) };
+    slot.handle = this.#executor.start(init, {
       message: (data) => this.#events.message(slot, data),
       exit: (info) => this.#events.exit(slot, info),
     });
@@ -142,13 +146,28 @@ export class Workers {
   }
 
   /**
-   * Terminates a worker now; its exit is expected. Shared objects hear at once that it is gone:
-   * a queue must not hand the next item to a get() of the task just stopped.
+   * Tells a worker, before its next RUN, of the plugins registered since it heard of the others
+   * (plugins.ts). A worker that cannot be told is going: the RUN's own send says so.
+   */
+  announcePlugins(slot: Slot): void {
+    const count = pluginCount();
+    if (slot.pluginsKnown === count) return;
+    try {
+      slot.handle.send([MessageKind.Plugins, pluginModules(slot.pluginsKnown)]);
+      slot.pluginsKnown = count;
+    } catch {
+      // (see above)
+    }
+  }
+
+  /**
+   * Terminates a worker now; its exit is expected. Its plugins hear at once that it is gone: a
+   * Manager's queue must not hand the next item to a get() of the task just stopped.
    */
   terminate(slot: Slot): void {
     if (slot.state === SlotState.Terminating) return;
     slot.state = SlotState.Terminating;
-    slot.connection?.close();
+    slot.sides?.close();
     slot.handle.terminate().catch(() => undefined);
   }
 
@@ -156,7 +175,7 @@ export class Workers {
   remove(slot: Slot): void {
     this.slots.delete(slot);
     slot.clearStartTimer();
-    slot.connection?.close();
+    slot.sides?.close();
   }
 
   /**

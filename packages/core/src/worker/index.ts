@@ -11,3 +11,5 @@ export { CloneWorkerCodec, PackedNumbersWorkerCodec, type PackedNumbersOptions }
 export { holdPacked, isOutgoingPacked, packedBytes } from '../numbers.js';
 /** For a worker thread of a program that runs under tsx (see typescript-loader.ts). */
 export { useTypeScript } from './typescript.js';
+/** For a worker plugin's module (see ../plugins.ts). */
+export type { PluginPort, WorkerPluginHalf } from './plugins.js';

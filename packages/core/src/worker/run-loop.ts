@@ -16,26 +16,10 @@ import type { WorkerPayloadCodec } from '../codec.js';
 import { isChunkStop, isThenable } from './chunk.js';
 import { CloneWorkerCodec } from './codecs.js';
 import { explainThrown, loadFunction, type Callable } from './load-task.js';
-import { RemoteHub } from './remote-hub.js';
+import { Plugins } from './plugins.js';
 
 /** A result waits at most this long for companions before it is sent. */
 const FLUSH_INTERVAL_MS = 2;
-
-/** A task's payload with its shared-object handles turned into proxies (see shared.ts). */
-function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: number[]): unknown {
-  if (mode === RunMode.Starmap) {
-    const items = payload as unknown[][];
-    let out: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const args = hub.take(items[i], taken);
-      if (args !== items[i]) (out ??= items.slice())[i] = args;
-    }
-    return out ?? items;
-  }
-  // A chunk in a codec's own form (packed numbers) holds no handles.
-  if (!Array.isArray(payload)) return payload;
-  return hub.take(payload as unknown[], taken);
-}
 
 /** Runs one task; returns its value, or a promise of it when the function is async. */
 function runTask(fn: Callable, mode: RunMode, payload: unknown, codec: WorkerPayloadCodec): unknown {
@@ -64,15 +48,13 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
   let flushTimer: NodeJS.Timeout | undefined;
   let draining = false;
   let stopping = false;
-  const hub = new RemoteHub((id, data) => channel.post([MessageKind.Rpc, id, data]));
+  const plugins = new Plugins((message) => channel.post(message));
   /** How payloads and results travel (codec.ts). */
   const codec = channel.codec ?? new CloneWorkerCodec();
   /** Payloads are the channel's memory until onMessage returns (see beforeWait). */
   const lent = codec.lendsPayloads;
   /** The message whose remaining payloads beforeWait has kept already. */
   let owned: unknown[] | undefined;
-  /** Shared-object ids the running task took; reused, as tasks run one at a time. */
-  const taken: number[] = [];
 
   const flush = (): void => {
     if (flushTimer !== undefined) {
@@ -153,9 +135,9 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
         }
       }
       const started = performance.now();
-      hub.beginTask();
+      plugins.beginTask();
       try {
-        let value = runTask(fn, mode, takeShared(hub, mode, payload, taken), codec);
+        let value = runTask(fn, mode, plugins.present(mode, payload), codec);
         if (isThenable(value)) {
           if (outbox.length > 2 && flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_INTERVAL_MS);
           beforeWait(undefined);
@@ -169,7 +151,7 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
           outbox.push(ResultStatus.Threw, encodeThrown(explainThrown(specs.get(fnId), thrown)));
         }
       }
-      hub.endTask(taken);
+      plugins.endTask();
       const now = performance.now();
       busyMs += now - started;
       if (now - lastFlush >= FLUSH_INTERVAL_MS) flush();
@@ -187,8 +169,10 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       if (lent && draining) keepPayloads(codec, data, 2);
       inbox.push(data);
       if (!draining) void drain();
-    } else if (data[0] === MessageKind.Rpc) {
-      hub.deliver(data[1] as number, data[2]);
+    } else if (data[0] === MessageKind.Side) {
+      plugins.deliver(data[1] as number, data[2] as number, data[3]);
+    } else if (data[0] === MessageKind.Plugins) {
+      plugins.load(data[1] as readonly string[]);
     } else if (data[0] === MessageKind.Stop) {
       stopping = true;
       if (!draining) channel.close();
@@ -200,12 +184,13 @@ export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
       // The pool times the initializer (its `timeout`) from here, not from the worker's boot.
       channel.post([MessageKind.Initializing]);
       const initializer = await loadFunction(init.initializer);
-      // Proxies in initargs live as long as the worker: never given back.
-      await initializer(...hub.take(init.initargs, []));
+      // Outside any task: what the plugins make of initargs lasts as long as the worker.
+      await initializer(...(plugins.present(RunMode.Apply, init.initargs) as unknown[]));
     }
   };
-  // Listening starts before the initializer runs: it may call shared objects, whose replies
-  // come on this channel.
+  plugins.load(init.plugins ?? []);
+  // Listening starts before the initializer runs: it may call its plugins' objects, whose
+  // replies come on this channel.
   channel.onMessage(onMessage);
   start().then(
     () => {
