@@ -3,14 +3,16 @@
  * back to the jobs' owners, and replaces workers that die or have run their quota. It routes
  * between its parts, one job each:
  *
- *   submit(job) ──▶ JobQueue ──▶ dispatch(): planDispatch() gives each worker its Allowance
- *                   (job-queue)  (dispatch-policy), Batcher.send() builds and posts RUN messages
- *                                (batch) ─[RUN]─▶ worker
- *   worker ─[RESULTS]─▶ onResults(): each job completed (JobQueue), its owner told, the
- *                       estimate of an item's duration updated, then dispatch() again
- *   worker ─[READY, INIT_FAILED, exit]─▶ Recovery (recovery): failed starts, crashes, timeouts,
- *                       the jobs of a dead worker run again; Workers (workers) starts, retires,
- *                       terminates workers and moves the pool to its fallback
+ *   submit(job) ──▶ JobQueue ──▶ #dispatch(): planDispatch() gives each worker its Allowance
+ *                   (job-queue)  (dispatch-policy); Batcher.send() builds a RUN message within
+ *                                it, each payload written by the worker's codec (batch) ─[RUN]─▶ worker
+ *   worker ─[RESULTS]─▶ #onResults(): each job completed (JobQueue) and its owner told, a chunk's
+ *                       results read by the worker's codec; the estimate of an item's duration
+ *                       updated (dispatch-policy); then #dispatch() again
+ *   worker ─[INITIALIZING, READY, INIT_FAILED, exit]─▶ Recovery (recovery): start timeouts, failed
+ *                       starts, crashes (the jobs of a dead worker run again), the 'auto' fallback;
+ *                       Workers (workers) starts, retires and terminates the workers
+ *   worker ─[SIDE]─▶ its SideChannels (side-channels): the frames of worker plugins (../plugins.ts)
  *
  * The pool's own lifecycle: running → closed (no new work; workers retire once nothing is
  * pending) → terminated (everything pending fails, every worker is terminated).
