@@ -94,7 +94,7 @@ export function writeFrames(socket: Socket, frames: readonly Frame[]): boolean {
 
 /** `frame` was not written out when its send returned: its blocks' memory must stay as it is (holdPacked). */
 export function holdBlocks(frame: Frame): void {
-  for (const block of frame.blocks) holdPacked(block as Uint8Array);
+  for (const block of frame.blocks) holdPacked(block);
 }
 
 /** The read buffer handed to the socket, when the reader's memory is reused. */
