@@ -25,7 +25,7 @@ const OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
  */
 const INTENTIONALLY_NOT_EXPORTED = new Map([
   ['@mpool/core/src/errors.ts:MpoolErrorOptions', "an error constructor's `{ cause }`, as the ES2022 lib's ErrorOptions, described where it is taken"],
-  ['@mpool/core/src/shared.ts:SharedHandle', 'half of Shared<T>: the plain data that travels in place of a shared object, never used directly'],
+  ['@mpool/manager/src/handle.ts:SharedHandle', 'half of Shared<T>: the plain data that travels in place of a shared object, never used directly'],
   ['@mpool/manager/src/remote.ts:RemoteCall', 'half of Remote<T>, which documents it'],
   ['@mpool/manager/src/remote.ts:RemoteObject', 'half of Remote<T>, which documents it'],
 ]);

@@ -3,7 +3,7 @@
  * bound on every wait of the parent's, and a count of the endpoints the parent keeps open for
  * workers' proxies.
  */
-import { Connection } from '@mpool/core';
+import { Connection } from '@mpool/manager';
 import { Manager, type ContextName } from '@mpool/pool';
 
 export const CONTEXTS: readonly ContextName[] = ['thread', 'fork', 'spawn', 'forkserver', 'auto'];
@@ -40,7 +40,7 @@ export interface EndpointWatch {
 
 /**
  * Counts the parent's open endpoints. mpool offers no way to see them, so this watches
- * @mpool/core's `Connection` (one per worker that has called a shared object): it notes every
+ * @mpool/manager's `Connection` (one per worker that has called a shared object): it notes every
  * connection a frame is delivered to, and sums their `openEndpoints`. A worker's proxy is
  * released by a frame of its own, which the parent handles a few microtasks after it arrives, so
  * a count that must fall to zero is waited for rather than read at once.

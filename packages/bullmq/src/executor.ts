@@ -31,7 +31,6 @@ export interface BullmqExecutorOptions {
 const ROUND_TRIP_MS = 20;
 
 export class BullmqExecutor implements Executor {
-  readonly kind = 'bullmq';
   readonly roundTripMs = ROUND_TRIP_MS;
   readonly #options: BullmqExecutorOptions;
   readonly #poolId = randomUUID();

@@ -10,7 +10,7 @@
  * A job that fails (BullMQ gave up on it: it stalled on every worker that took it) ends the lane
  * as a crash ends a worker: the scheduler fails its one task, or runs its tasks again, each alone.
  */
-import { isSharedHandle, MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerEvents, type WorkerHandle } from '@mpool/core';
+import { isPluginHandle, MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerEvents, type WorkerHandle } from '@mpool/core';
 import { encodeThrown } from '@mpool/core/worker';
 import { JOB_FORMAT, pack, unpack, type JobData } from './job-codec.js';
 import { specForCluster } from './module-paths.js';
@@ -41,8 +41,8 @@ const SHARED_ACROSS_MACHINES = "a shared object of a Manager cannot cross machin
 function holdsShared(mode: RunMode, payload: unknown): boolean {
   if (!Array.isArray(payload)) return false;
   for (const item of payload) {
-    if (isSharedHandle(item)) return true;
-    if (mode === RunMode.Starmap && Array.isArray(item) && item.some(isSharedHandle)) return true;
+    if (isPluginHandle(item)) return true;
+    if (mode === RunMode.Starmap && Array.isArray(item) && item.some(isPluginHandle)) return true;
   }
   return false;
 }
@@ -64,7 +64,7 @@ export class Lane implements WorkerHandle {
     this.#context = context;
     this.#events = events;
     const { setup } = context;
-    const refusal = setup instanceof Error ? setup : initargs.some(isSharedHandle) ? new TypeError(`initargs hold ${SHARED_ACROSS_MACHINES}`) : undefined;
+    const refusal = setup instanceof Error ? setup : initargs.some(isPluginHandle) ? new TypeError(`initargs hold ${SHARED_ACROSS_MACHINES}`) : undefined;
     context.link.ready.then(
       () => {
         if (refusal === undefined) this.#tell([MessageKind.Ready]);

@@ -176,16 +176,3 @@ export class AbortError extends MpoolError {
   }
 }
 nameClass(AbortError, 'AbortError');
-
-/** A call on a shared object whose Manager was closed, or on a Manager that is closed. */
-export class ManagerClosedError extends MpoolError {
-  /**
-   * Made when an object of a closed manager is called.
-   * @param message what the closed manager could not do.
-   * @param options `cause`: what led to it. Default: none.
-   */
-  constructor(message: string, options?: MpoolErrorOptions) {
-    super(message, options);
-  }
-}
-nameClass(ManagerClosedError, 'ManagerClosedError');

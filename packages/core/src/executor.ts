@@ -3,6 +3,7 @@
  * never imports `worker_threads` or `child_process`; a backend knows nothing of queues, chunks or
  * results, only how to start a worker and carry messages to and from it.
  */
+import type { PayloadCodec, WorkerPayloadCodec } from './codec.js';
 import type { WorkerInit } from './wire.js';
 
 /** Memory limits of a worker, in Node's `resourceLimits` terms. */
@@ -43,10 +44,10 @@ export interface WorkerHandle {
   /**
    * Sends a protocol message; throws, sending nothing, when the message cannot be copied, and
    * throws `WorkerGoneError`, sending nothing, when the worker has exited or is on its way out
-   * (its `exit` follows). Returns `false` when the backend has not written it out yet and still
-   * reads the packed chunks in it (see numbers.ts): their memory must not be written over until then.
+   * (its `exit` follows). `transfer`: ArrayBuffers the codec asks to move rather than copy (see
+   * codec.ts); a backend that cannot move them copies them, as it copies everything else.
    */
-  send(message: unknown[]): boolean | void;
+  send(message: unknown[], transfer?: readonly ArrayBuffer[]): void;
   /** Stops the worker now, mid-task if need be. Resolves once it is gone. */
   terminate(): Promise<void>;
   /** Lets the worker keep the parent process alive (it has work), or not (it is idle). */
@@ -56,19 +57,16 @@ export interface WorkerHandle {
 
 /** A backend: starts workers of one kind. */
 export interface Executor {
-  /** The kind of worker, for messages: `'thread'`, `'process'`. */
-  readonly kind: string;
   /**
-   * Map chunks of numbers travel as Float64Array bytes (see numbers.ts): for a channel that
-   * writes a view's own bytes, as the child-process channel does. Not for structured clone to a
-   * thread, which would copy a view's whole buffer.
+   * How task payloads and chunk results travel to and from this backend's workers (codec.ts); its
+   * workers' channels use the matching worker side. Default: structured clone as it is.
    */
-  readonly packsNumbers?: boolean;
+  readonly codec?: PayloadCodec;
   /**
    * Milliseconds a message takes to reach a worker and its answer to come back, when that is far
    * more than between threads or processes (workers on other machines): the scheduler keeps at
    * least this much work in flight per worker, and waits this much longer before it takes a
-   * worker that has not answered for one that is stuck.
+   * worker that has not answered for one that is stuck. Default: none (a local backend).
    */
   readonly roundTripMs?: number;
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle;
@@ -81,15 +79,10 @@ export interface Executor {
 
 /** The worker side of a backend: how the shared run loop hears and answers the pool. */
 export interface WorkerChannel {
-  /** Chunk results of numbers travel as Float64Array bytes (as `Executor.packsNumbers`). */
-  readonly packsNumbers?: boolean;
-  /**
-   * Packed chunks in the messages this channel hands over are views of memory it reuses: valid
-   * only until `onMessage`'s handler returns. The run loop copies those it cannot read by then.
-   */
-  readonly transientPayloads?: boolean;
-  /** As `WorkerHandle.send`: `false` when the message's packed chunks are still being read. */
-  post(message: unknown[]): boolean | void;
+  /** The worker side of the backend's codec (codec.ts). Default: structured clone as it is. */
+  readonly codec?: WorkerPayloadCodec;
+  /** As `WorkerHandle.send`, the other way. */
+  post(message: unknown[], transfer?: readonly ArrayBuffer[]): void;
   onMessage(handler: (message: unknown) => void): void;
   /** Stops listening, so that the worker ends once its event loop is empty. */
   close(): void;

@@ -10,9 +10,9 @@
  * in its chunk. Leaving the loop (`return()`) stops the pulling and withdraws the queued chunks.
  */
 import { abortError, onAbort } from './call-options.js';
-import { Job, type JobOwner } from './job.js';
-import { isPackedNumbers, packedView } from './numbers.js';
-import type { Scheduler } from './scheduler.js';
+import { Job, type JobLimits, type JobOwner } from './job.js';
+import type { ChunkValues } from './codec.js';
+import type { Scheduler } from './scheduler/index.js';
 import type { FnEntry } from './task.js';
 import type { RunMode } from './wire.js';
 
@@ -22,8 +22,8 @@ const WINDOW_ITEMS = 1024;
 const WINDOW_CHUNKS_PER_WORKER = 4;
 
 /**
- * What one chunk came to: its results (an array, or a Float64Array of the numbers that came
- * packed: see numbers.ts), and the error that stopped it, if any.
+ * What one chunk came to: its results (an array, or a Float64Array of the numbers that came as
+ * numbers: see ChunkValues), and the error that stopped it, if any.
  */
 interface Outcome {
   readonly values: ArrayLike<unknown>;
@@ -31,15 +31,13 @@ interface Outcome {
   readonly error: unknown;
 }
 
-export interface ImapOptions {
+export interface ImapOptions extends JobLimits {
   readonly ordered: boolean;
   readonly chunksize: number;
   readonly workers: number;
-  readonly timeoutMs: number;
-  readonly signal: AbortSignal | undefined;
 }
 
-export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
+export class ImapRun<T> implements JobOwner<number>, AsyncIterableIterator<T> {
   readonly #scheduler: Scheduler;
   readonly #fn: FnEntry;
   readonly #mode: RunMode;
@@ -50,7 +48,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   readonly #sourceIsAsync: boolean;
 
   /** Chunk jobs submitted and not yet consumed, by chunk number. */
-  readonly #jobs = new Map<number, Job>();
+  readonly #jobs = new Map<number, Job<number>>();
   /** Outcomes waiting to be consumed: by chunk number (ordered), or in arrival order. */
   readonly #outcomes = new Map<number, Outcome>();
   readonly #arrived: Outcome[] = [];
@@ -63,7 +61,8 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
   /** The input's own error, and the chunk number it stands at. */
   #inputError: { error: unknown; at: number } | undefined;
   #finished = false;
-  readonly #timeoutMs: number;
+  /** Each chunk's time limit and signal. */
+  readonly #limits: JobLimits;
   /** The AbortError to throw at the next `next()`, once the signal has fired. */
   #aborted: unknown;
   #stopListening: (() => void) | undefined;
@@ -77,7 +76,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
     this.#ordered = options.ordered;
     this.#chunksize = options.chunksize;
     this.#window = Math.max(options.workers * WINDOW_CHUNKS_PER_WORKER, Math.ceil(WINDOW_ITEMS / options.chunksize));
-    this.#timeoutMs = options.timeoutMs;
+    this.#limits = options;
     const signal = options.signal;
     if (signal?.aborted === true) this.#aborted = abortError(signal);
     else if (signal !== undefined) {
@@ -147,18 +146,19 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
     return { done: true, value: undefined };
   }
 
-  jobSucceeded(job: Job, value: unknown): void {
-    // Packed numbers are read from scratch space that the next chunk reuses: keep a copy.
-    const values = isPackedNumbers(value) ? packedView(value).slice() : (value as ArrayLike<unknown>);
+  jobSucceeded(job: Job<number>, value: unknown): void {
+    // Numbers (see ChunkValues) may be read from memory that the next chunk reuses: keep a copy.
+    const chunk = value as ChunkValues;
+    const values = Array.isArray(chunk) ? chunk : chunk.slice();
     this.#arrive(job, { values, failed: false, error: undefined });
   }
 
-  jobFailed(job: Job, error: unknown, before: readonly unknown[] | undefined): void {
+  jobFailed(job: Job<number>, error: unknown, before: readonly unknown[] | undefined): void {
     this.#arrive(job, { values: before ?? [], failed: true, error });
   }
 
-  #arrive(job: Job, outcome: Outcome): void {
-    const index = job.ref as number;
+  #arrive(job: Job<number>, outcome: Outcome): void {
+    const index = job.mark;
     if (this.#finished || !this.#jobs.delete(index)) return;
     if (this.#ordered) this.#outcomes.set(index, outcome);
     else this.#arrived.push(outcome);
@@ -181,9 +181,7 @@ export class ImapRun<T> implements JobOwner, AsyncIterableIterator<T> {
 
   #submit(items: unknown[]): void {
     const index = this.#submitted++;
-    const job = new Job(this.#fn, this.#mode, items, items.length, this, index);
-    job.timeoutMs = this.#timeoutMs;
-    job.alone = this.#timeoutMs !== Infinity || this.#stopListening !== undefined;
+    const job = new Job(this.#fn, this.#mode, items, items.length, this, index, this.#limits);
     this.#jobs.set(index, job);
     this.#scheduler.submit(job);
   }

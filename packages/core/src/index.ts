@@ -7,16 +7,18 @@ export {
   AbortError,
   DataCloneError,
   InitializerError,
-  ManagerClosedError,
   MpoolError,
   PoolStateError,
   ResultNotReadyError,
   TimeoutError,
   WorkerCrashedError,
   WorkerGoneError,
+  type MpoolErrorOptions,
   type WorkerExit,
 } from './errors.js';
 export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
+export type { ChunkValues, MapInput, PayloadCodec, WorkerPayloadCodec } from './codec.js';
+export { PackedNumbersCodec } from './codecs/packed-numbers.js';
 export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, MapAsyncOptions, MapOptions, TaskOptions } from './call-options.js';
 export {
   Pool,
@@ -26,11 +28,10 @@ export {
   type PoolOptions,
 } from './pool.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
-export type { Fallback } from './scheduler.js';
+export type { Fallback } from './scheduler/index.js';
 export { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WireThrown, type WorkerInit } from './wire.js';
 export { WireRelay, type RelayedTask, type RelayOptions, type WireOutcome } from './relay.js';
 export { decodeThrown } from './error-codec.js';
 export { typeScriptLoader, type TypeScriptLoader } from './typescript-loader.js';
 export { creatorPort } from './worker/creator-port.js';
-export { isSharedHandle, SHARED_KEY, type SharedHandle, type SharedKind } from './shared.js';
-export { Connection, registerShared, unregisterShared, type SharedTarget } from './shared-registry.js';
+export { isPluginHandle, registerWorkerPlugin, type SideChannel, type SidePeer, type WorkerPlugin } from './plugins.js';

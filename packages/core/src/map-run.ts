@@ -2,10 +2,11 @@
 import { AsyncResult, fulfil, reject } from './async-result.js';
 import { abortError, onAbort, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
-import { isPackedNumbers, packedBytes, packedView, unpackNumbers } from './numbers.js';
-import type { Scheduler } from './scheduler.js';
+import type { ChunkValues, MapInput } from './codec.js';
+import { numbersToArray } from './numbers.js';
+import type { Scheduler } from './scheduler/index.js';
 import type { FnEntry } from './task.js';
-import { RunMode } from './wire.js';
+import type { RunMode } from './wire.js';
 
 /**
  * Python's default chunk size: the input split into about four chunks per worker, so that an
@@ -57,30 +58,29 @@ export function numberArray(length: number): number[] {
 }
 
 /**
- * A result this long is an array V8 places on pages of its own, fresh memory each time (on some
- * virtual machines, 40 page faults cost about 0.7 ms for 20,000 numbers): a map expected to
+ * A result this long is an array V8 places on pages of its own, fresh memory each time, faulted
+ * in page by page (benchmarks/README.md, "Measurements behind the code"): a map expected to
  * return numbers makes it while its chunks are out, rather than when the first comes back.
  */
 const EARLY_RESULT_LENGTH = 16_384;
 
 /** One `map`/`starmap`: chunks in flight, results assembled in input order. */
-export class MapRun<R> implements JobOwner {
+export class MapRun<R> implements JobOwner<number> {
   readonly #scheduler: Scheduler;
   readonly #result: AsyncResult<R[]>;
-  readonly #jobs: Job[] = [];
+  readonly #jobs: Job<number>[] = [];
   /** Each chunk's results, by chunk index, joined into one array when the last arrives. */
   #parts: R[][] = [];
   /**
    * The whole result, made before any chunk is back when the function's last map returned
-   * numbers, or when the first chunk to come back is packed numbers (see numbers.ts): every chunk
-   * is then copied straight in, with no array per chunk and no join.
+   * numbers, or when the first chunk to come back is numbers (see ChunkValues): every chunk is
+   * then copied straight in, with no array per chunk and no join.
    */
   #out: unknown[] | undefined;
-  /** The input, when the map packed it (its chunks are views of it); given back when all are done. */
-  #packed: Float64Array | undefined;
-  /** Every chunk so far came back as packed numbers. */
-  #allPacked = true;
-  readonly #fn: FnEntry;
+  /** The input as the codec made it ready: its chunks' payloads, told when all are done. */
+  #input: MapInput | undefined;
+  /** Every chunk so far came back as numbers. */
+  #allNumbers = true;
   readonly #length: number;
   readonly #chunksize: number;
   #left = 0;
@@ -90,7 +90,6 @@ export class MapRun<R> implements JobOwner {
   constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal'>) {
     this.#scheduler = scheduler;
     this.#result = result;
-    this.#fn = fn;
     this.#length = items.length;
     this.#chunksize = chunksize;
     if (items.length === 0) {
@@ -98,16 +97,11 @@ export class MapRun<R> implements JobOwner {
       fulfil(result, []);
       return;
     }
-    const { signal, timeoutMs } = settings;
-    // Where numbers travel as bytes, a map of numbers copies its input into one buffer at once.
-    const packed = mode === RunMode.Map && scheduler.packsNumbers ? scheduler.inputBuffers.pack(items, chunksize) : undefined;
-    this.#packed = packed;
+    const { signal } = settings;
+    const input = scheduler.codec.splitMap(fn.id, mode, items, chunksize);
+    this.#input = input;
     for (let offset = 0; offset < items.length; offset += chunksize) {
-      const chunk = packed !== undefined ? packedBytes(packed.subarray(offset, offset + chunksize)) : items.slice(offset, offset + chunksize);
-      const job = new Job(fn, mode, chunk, Math.min(chunksize, items.length - offset), this, this.#jobs.length);
-      job.timeoutMs = timeoutMs;
-      job.alone = timeoutMs !== Infinity || signal !== undefined;
-      this.#jobs.push(job);
+      this.#jobs.push(new Job(fn, mode, input.chunk(offset, offset + chunksize), Math.min(chunksize, items.length - offset), this, this.#jobs.length, settings));
     }
     this.#left = this.#jobs.length;
     if (signal !== undefined) {
@@ -119,7 +113,7 @@ export class MapRun<R> implements JobOwner {
       });
     }
     for (const job of this.#jobs) scheduler.submit(job);
-    if (fn.mapReturnedNumbers === true && items.length >= EARLY_RESULT_LENGTH) {
+    if (input.expectsNumbers && items.length >= EARLY_RESULT_LENGTH) {
       // A microtask queued after the scheduler's dispatch: the chunks are out by then.
       queueMicrotask(() => {
         if (!this.#settled && this.#out === undefined && this.#left === this.#jobs.length) this.#out = numberArray(this.#length);
@@ -131,37 +125,35 @@ export class MapRun<R> implements JobOwner {
     this.#settled = true;
     this.#parts = [];
     this.#out = undefined;
-    this.#packed = undefined;
+    this.#input = undefined;
     this.#stopListening?.();
   }
 
-  /** `value` is the chunk's results: an array, or its numbers packed as bytes (see numbers.ts). */
-  jobSucceeded(job: Job, value: unknown): void {
+  /** `value` is the chunk's results (ChunkValues): an array, or numbers to read now. */
+  jobSucceeded(job: Job<number>, value: unknown): void {
     if (this.#settled) return;
-    const index = job.ref as number;
-    const chunk = value as ArrayLike<unknown>;
-    const packed = isPackedNumbers(chunk);
-    this.#allPacked &&= packed;
-    if (this.#out === undefined && this.#left === this.#jobs.length && packed) this.#out = numberArray(this.#length);
+    const index = job.mark;
+    const values = value as ChunkValues;
+    const numbers = !Array.isArray(values);
+    this.#allNumbers &&= numbers;
+    if (this.#out === undefined && this.#left === this.#jobs.length && numbers) this.#out = numberArray(this.#length);
     if (this.#out !== undefined) {
       const out = this.#out;
       const offset = index * this.#chunksize;
-      const values = packed ? packedView(chunk as Uint8Array) : chunk;
       for (let i = 0; i < values.length; i++) out[offset + i] = values[i];
     } else {
-      this.#parts[index] = (packed ? unpackNumbers(chunk as Uint8Array) : chunk) as R[];
+      this.#parts[index] = (numbers ? numbersToArray(values as Float64Array) : values) as R[];
     }
     if (--this.#left === 0) {
-      this.#fn.mapReturnedNumbers = this.#allPacked;
-      // Every chunk is done: none will be sent again, and the input's buffer can serve another map.
-      if (this.#packed !== undefined) this.#scheduler.inputBuffers.giveBack(this.#packed);
-      const values = (this.#out ?? joinParts(this.#parts)) as R[];
+      // Every chunk is done: none will be sent again, and the codec may reuse the input's memory.
+      this.#input?.done(this.#allNumbers);
+      const results = (this.#out ?? joinParts(this.#parts)) as R[];
       this.#settle();
-      fulfil(this.#result, values);
+      fulfil(this.#result, results);
     }
   }
 
-  jobFailed(_job: Job, error: unknown): void {
+  jobFailed(_job: Job<number>, error: unknown): void {
     if (this.#settled) return;
     this.#settle();
     // Like Python, the first failure settles the map; unlike Python, the chunks still queued

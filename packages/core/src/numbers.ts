@@ -1,15 +1,18 @@
 /**
- * Chunks of numbers as bytes. A map over numbers (the commonest map there is) sends arrays of
- * numbers one way and gets arrays of numbers back. Through a serializer (V8's, which a process
- * worker's channel uses), such an array is written and read an element at a time; the same
- * numbers as a Float64Array's bytes are one copy each way. Backends whose messages go through a
- * serializer ask for this (`Executor.packsNumbers`); the chunk then travels as the bytes of a
- * Float64Array, in a Uint8Array made by `packedBytes`, which the process channel writes as they
- * are, beside the message, and hands over as a view of what it read (a Float64Array that does not
- * sit on an 8-byte boundary could not be such a view). The receiver reads them through
- * `packedView`: a worker runs the task over them, a map copies them straight into the array it
- * returns, an imap keeps a copy. A map packs its whole input at once (InputBuffers); other chunks
- * are packed as they are sent (NumberArena).
+ * Chunks of numbers as bytes: what the packed numbers codec (codecs/packed-numbers.ts on the
+ * pool's side, worker/codecs.ts on the worker's) is made of. A map over numbers (the commonest
+ * map there is) sends arrays of numbers one way and gets arrays of numbers back. Through a
+ * serializer (V8's, which a process worker's channel uses), such an array is written and read an
+ * element at a time; the same numbers as a Float64Array's bytes are one copy each way. The chunk
+ * then travels as the bytes of a Float64Array, in a Uint8Array made by `packedBytes` or an
+ * arena, which the process channel writes as they are, beside the message, and hands over as a
+ * view of what it read (a Float64Array that does not sit on an 8-byte boundary could not be such
+ * a view). The receiver reads them through `packedView`: a worker runs the task over them, a map
+ * copies them straight into the array it returns, an imap keeps a copy. A map packs its whole
+ * input at once (InputBuffers); other chunks are packed as they are sent (NumberArena).
+ *
+ * A transport that has not written a packed chunk out by the time its send returns says so
+ * (`holdPacked`): the arena that made it leaves that memory alone and packs into new.
  *
  * A Float64Array holds every JavaScript number exactly, -0 and NaN included, so nothing a task
  * can observe changes.
@@ -30,8 +33,9 @@ const ARENA_MAX_KEEP = 1 << 20;
 
 /**
  * Where packed chunks are written while one message is built: one buffer, reused from message to
- * message. Safe because a message is serialized when it is sent, before `reset()`; views handed
- * out before the buffer grows keep the old buffer alive as long as they need it.
+ * message. Safe because a message is serialized when it is sent, before `reset()`, unless its
+ * transport says otherwise (`holdPacked`); views handed out before the buffer grows keep the old
+ * buffer alive as long as they need it.
  */
 export class NumberArena {
   #buffer = new Float64Array(0);
@@ -42,10 +46,17 @@ export class NumberArena {
     if (!packable(items)) return undefined;
     const view = this.reserve(items.length);
     view.set(items as ArrayLike<number>); // see InputBuffers.pack
-    return packedBytes(view);
+    return this.seal(view);
   }
 
-  /** Room for `n` numbers in this arena, to be written and sent as `packedBytes` of it. */
+  /** `view`, from `reserve`, written: the packed chunk that travels. */
+  seal(view: Float64Array): Uint8Array {
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    outgoing.set(bytes, this);
+    return bytes;
+  }
+
+  /** Room for `n` numbers in this arena, to be written and sent as `seal` of it. */
   reserve(n: number): Float64Array {
     if (n > ARENA_MAX_KEEP) return new Float64Array(n);
     if (this.#used + n > this.#buffer.length) {
@@ -64,7 +75,7 @@ export class NumberArena {
   }
 
   /**
-   * The message was handed over but not yet written out: its backend still reads the packed
+   * A message was handed over but not yet written out: its backend still reads the packed
    * views. Leave them alone; the next message packs into new space.
    */
   abandon(): void {
@@ -98,8 +109,8 @@ export class InputBuffers {
   pack(items: readonly unknown[], chunksize: number): Float64Array | undefined {
     if (chunksize < PACK_MIN_LENGTH || !packable(items)) return undefined;
     const packed = this.#take(items.length);
-    // A builtin copy, not a loop: about 8 µs for 20,000 numbers whether or not V8 has optimized
-    // this code yet, where a loop takes some 50 µs optimized and some 500 µs interpreted.
+    // A builtin copy, not a loop: as quick before V8 has optimized this code as after, where a
+    // loop is several times slower even optimized (benchmarks/README.md, "Measurements behind the code").
     packed.set(items as readonly number[]);
     return packed;
   }
@@ -125,14 +136,23 @@ export class InputBuffers {
   }
 }
 
-/** Every packed chunk made on this side, until it is dropped: see `isOutgoingPacked`. */
-const outgoing = new WeakSet<Uint8Array>();
+/** Every packed chunk made on this side, until it is dropped, and the arena it is in, if any: see `isOutgoingPacked`. */
+const outgoing = new WeakMap<Uint8Array, NumberArena | undefined>();
 
-/** A packed chunk as it travels: the bytes of `view`, in place. */
+/** A packed chunk as it travels: the bytes of `view`, in place (memory of no arena's). */
 export function packedBytes(view: Float64Array): Uint8Array {
   const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  outgoing.add(bytes);
+  outgoing.set(bytes, undefined);
   return bytes;
+}
+
+/**
+ * The transport has not written `bytes` (a packed chunk, see `isOutgoingPacked`) out by the time
+ * its send returned: the memory it views must stay as it is, so the arena that made it packs
+ * into new memory from now on.
+ */
+export function holdPacked(bytes: Uint8Array): void {
+  outgoing.get(bytes)?.abandon();
 }
 
 /**
@@ -176,7 +196,11 @@ export function packedView(bytes: Uint8Array): Float64Array {
 
 /** A packed chunk back as an array (packed, not holey, so that it travels on as fast). */
 export function unpackNumbers(bytes: Uint8Array): number[] {
-  const view = packedView(bytes);
+  return numbersToArray(packedView(bytes));
+}
+
+/** Numbers as an array, packed, not holey (filled by push), so that it travels on as fast. */
+export function numbersToArray(view: Float64Array): number[] {
   const out: number[] = [];
   for (let i = 0; i < view.length; i++) out.push(view[i]!);
   return out;

@@ -20,7 +20,7 @@ import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
 import { defaultChunksize, MapRun } from './map-run.js';
 import { checkPoolSize, defaultPoolSize, workersAtStart } from './pool-size.js';
-import { Scheduler, type Fallback } from './scheduler.js';
+import { Scheduler, type Fallback } from './scheduler/index.js';
 import { describe, FnRegistry, type FnEntry, type Task } from './task.js';
 import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
 import { RunMode } from './wire.js';
@@ -305,9 +305,7 @@ export class Pool {
       return result;
     }
     const owner = signal === undefined ? applyOwner : new AbortableApply();
-    const job = new Job(entry, RunMode.Apply, argv, 1, owner, result);
-    job.timeoutMs = timeoutMs;
-    job.alone = timeoutMs !== Infinity || signal !== undefined;
+    const job = new Job<AsyncResult<unknown>>(entry, RunMode.Apply, argv, 1, owner, result, settings);
     if (owner instanceof AbortableApply && signal !== undefined) owner.watch(this.#scheduler, signal, job);
     this.#scheduler.submit(job);
     return result;

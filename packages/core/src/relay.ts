@@ -12,8 +12,7 @@ import { encodeThrown } from './error-codec.js';
 import type { Executor } from './executor.js';
 import { PoolStateError } from './errors.js';
 import { Job, type JobOwner } from './job.js';
-import { isPackedNumbers } from './numbers.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler } from './scheduler/index.js';
 import { FnRegistry } from './task.js';
 import { ResultStatus, RunMode, type FnSpec, type WorkerInit } from './wire.js';
 
@@ -46,19 +45,21 @@ interface Pending {
   resolve(outcome: WireOutcome): void;
 }
 
-/** A chunk's results as they travel on: packed numbers copied out of memory a backend reuses. */
+/**
+ * A task's result, or a chunk's results, as they travel on to the remote pool: a chunk's numbers,
+ * which the local codec may hand over as a Float64Array that it reuses, become an array.
+ */
 function ownValue(value: unknown): unknown {
-  return isPackedNumbers(value) ? new Uint8Array(value) : value;
+  return value instanceof Float64Array ? Array.from(value) : value;
 }
 
-const relayOwner: JobOwner = {
+const relayOwner: JobOwner<Pending> = {
   jobSucceeded(job, value) {
-    (job.ref as Pending).resolve([ResultStatus.Ok, ownValue(value)]);
+    job.mark.resolve([ResultStatus.Ok, ownValue(value)]);
   },
   jobFailed(job, error, before) {
-    const pending = job.ref as Pending;
-    if (before === undefined) pending.resolve([ResultStatus.Threw, encodeThrown(error)]);
-    else pending.resolve([ResultStatus.ChunkThrew, [before.length, before, encodeThrown(error)]]);
+    if (before === undefined) job.mark.resolve([ResultStatus.Threw, encodeThrown(error)]);
+    else job.mark.resolve([ResultStatus.ChunkThrew, [before.length, before, encodeThrown(error)]]);
   },
 };
 
@@ -97,8 +98,7 @@ export class WireRelay {
       return { outcome, cancel: () => undefined };
     }
     const weight = mode === RunMode.Apply ? 1 : (payload as ArrayLike<unknown>).length;
-    const job = new Job(this.#functions.forSpec(spec), mode, payload, weight, relayOwner, { resolve });
-    job.alone = alone;
+    const job = new Job(this.#functions.forSpec(spec), mode, payload, weight, relayOwner, { resolve }, { timeoutMs: Infinity, signal: undefined, stoppable: alone });
     this.#scheduler.submit(job);
     return {
       outcome,

@@ -102,8 +102,6 @@ function sourceSpec(fn: TaskFunction): FnSpec {
 export interface FnEntry {
   readonly id: number;
   readonly spec: FnSpec;
-  /** The last map of this function came back as numbers, packed (see map-run.ts). */
-  mapReturnedNumbers?: boolean;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * The wire protocol shared by every backend. Messages are flat arrays whose first element is the
  * message kind: arrays clone faster than objects with keys, and a batch of N tasks or results
- * travels as one message of 1 + 3N elements rather than N messages.
+ * travels as one message of 2 + 3N elements (a RESULTS batch of 2 + 2N) rather than N messages.
  *
  *   pool → worker   [RUN, defs | 0, fnId, mode, payload, fnId, mode, payload, …]
  *                   [STOP]                       finish what was sent, then exit
- *   either way      [RPC, objectId, data]        a call on a shared object (see shared.ts)
+ *                   [PLUGINS, [module, …]]       plugins registered since the worker heard of
+ *                                                the others, before the next RUN (see plugins.ts)
+ *   either way      [SIDE, plugin, id, data]     a plugin's frame on its side channel (plugins.ts)
  *   worker → pool   [INITIALIZING]               the initializer is about to load and run (only
  *                                                sent when there is one): its time starts
  *                   [READY]                      module loader and initializer are done
@@ -15,9 +17,10 @@
  * A worker runs what it is sent in order, one task at a time, so results come back in the order
  * the tasks went out: neither side needs task ids.
  *
- * Where the backend asks for it (`Executor.packsNumbers`), a map chunk's payload, or a chunk's
- * results, that is a long array of numbers travels as a Float64Array instead (see numbers.ts);
- * chunks are always arrays otherwise, so the receiver knows one from the other.
+ * Each payload, and each result, is written by the backend's payload codec (codec.ts): as it is
+ * (structured clone), or, for the packed numbers codec, a chunk's long array of numbers as the
+ * bytes of a Float64Array (numbers.ts); a chunk is always an array otherwise, so the receiver
+ * knows one from the other.
  */
 
 export const enum MessageKind {
@@ -26,8 +29,9 @@ export const enum MessageKind {
   Ready = 3,
   InitFailed = 4,
   Results = 5,
-  Rpc = 6,
+  Side = 6,
   Initializing = 7,
+  Plugins = 8,
 }
 
 /** How a task's payload is applied to its function. */
@@ -85,4 +89,6 @@ export type ChunkFailure = readonly [index: number, before: readonly unknown[], 
 export interface WorkerInit {
   readonly initializer: FnSpec | undefined;
   readonly initargs: readonly unknown[];
+  /** The worker modules of the plugins registered when it started (see plugins.ts); none when absent. */
+  readonly plugins?: readonly string[];
 }

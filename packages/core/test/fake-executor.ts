@@ -15,7 +15,8 @@
  * an exited or terminated worker, no task naming a function the worker was never given) and
  * lists what it saw in `violations`, which every test expects to stay empty.
  */
-import type { Executor, PoolBackend, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerInit } from '@mpool/core';
+import type { Executor, PoolBackend, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerInit } from '@mpool/core';
+import type { WorkerChannel } from '../src/executor.js';
 import { encodeThrown } from '../src/error-codec.js';
 import { runWorker } from '../src/worker/run-loop.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef } from '../src/wire.js';
@@ -120,6 +121,12 @@ export class FakeWorker implements WorkerHandle {
     return this.runs.flatMap(tasksOf);
   }
 
+  /** The plugin modules it knows, by number: those of its WorkerInit, then those announced to it. */
+  get plugins(): string[] {
+    const announced = this.sent.filter((message) => message[0] === MessageKind.Plugins).flatMap((message) => message[1] as string[]);
+    return [...(this.init.plugins ?? []), ...announced];
+  }
+
   /** Whether it was told to STOP. */
   get stopped(): boolean {
     return this.sent.some((message) => message[0] === MessageKind.Stop);
@@ -211,6 +218,11 @@ export class FakeWorker implements WorkerHandle {
     this.reply(options.busyMs ?? 0, ...results);
   }
 
+  /** Sends the pool any message, as a worker's plugin does its SIDE frames. */
+  tell(message: unknown[]): void {
+    this.#toPool(message);
+  }
+
   /** Ends the worker, as a crash or `process.exit(code)` would. */
   exit(code: number | null, signal: NodeJS.Signals | null = null, error?: unknown): void {
     if (this.exited) throw new Error(`worker ${this.id} exited twice`);
@@ -288,7 +300,6 @@ function describeKind(message: unknown[]): string {
 }
 
 export class FakeExecutor implements Executor {
-  readonly kind = 'fake';
   /** Every worker started, in order. */
   readonly workers: FakeWorker[] = [];
   /** Protocol breaches seen, in words. */

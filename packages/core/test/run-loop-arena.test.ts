@@ -1,24 +1,25 @@
 /**
  * A worker's packed results (numbers.ts) are written into scratch space that the next batch
- * reuses, but only once the channel says the batch is written out: a channel that still holds a
- * batch (`post` returned false) keeps that batch's bytes as they were.
+ * reuses, but only once the channel has written the batch out: a channel that still holds a
+ * batch when its `post` returns (it says so with `holdPacked`) keeps that batch's bytes as they were.
  */
-import type { WorkerChannel } from '@mpool/core';
-import { isPackedNumbers, packedView } from '../src/numbers.js';
+import type { WorkerChannel } from '../src/executor.js';
+import { holdPacked, isPackedNumbers, packedView } from '../src/numbers.js';
+import { PackedNumbersWorkerCodec } from '../src/worker/codecs.js';
 import { runWorker } from '../src/worker/run-loop.js';
 import { MessageKind, RunMode } from '../src/wire.js';
 
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
-/** A worker on a channel whose `post` answers `written`; returns a way to run a map chunk and get its posted results. */
+/** A worker on a channel that has `written` each message out when `post` returns, or holds it; returns a way to run a map chunk and get its posted results. */
 function startWorker(written: boolean): (items: number[]) => Promise<Uint8Array> {
   let deliver: ((message: unknown) => void) | undefined;
   let waiting: ((message: unknown[]) => void) | undefined;
   const channel: WorkerChannel = {
-    packsNumbers: true,
+    codec: new PackedNumbersWorkerCodec(),
     post: (message) => {
       waiting?.(message);
-      return written;
+      if (!written) for (const value of message) if (isPackedNumbers(value)) holdPacked(value);
     },
     onMessage: (handler) => {
       deliver = handler;
@@ -77,8 +78,7 @@ function startMapWorker(source: string, transient: boolean): (chunks: number[][]
   let reserved = 0;
   const wakers = new Set<() => void>();
   const channel: WorkerChannel = {
-    packsNumbers: true,
-    transientPayloads: transient,
+    codec: new PackedNumbersWorkerCodec({ lendsPayloads: transient }),
     post: (message) => {
       if (message[0] === MessageKind.Results) {
         // copied at once: packed results are views of the worker's scratch space
@@ -88,7 +88,6 @@ function startMapWorker(source: string, transient: boolean): (chunks: number[][]
         }
         for (const wake of wakers) wake();
       }
-      return true;
     },
     onMessage: (handler) => {
       deliver = handler;
@@ -144,10 +143,9 @@ test('a map chunk that throws midway reports the numbers before it', async () =>
   let deliver: ((message: unknown) => void) | undefined;
   runWorker(
     {
-      packsNumbers: true,
+      codec: new PackedNumbersWorkerCodec(),
       post: (message) => {
         if (message[0] === MessageKind.Results) posted = message;
-        return true;
       },
       onMessage: (handler) => {
         deliver = handler;

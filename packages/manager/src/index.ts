@@ -1,5 +1,8 @@
 /** @mpool/manager: objects in the parent shared with tasks through comlink proxies. */
 export { Manager, type Shared } from './manager.js';
+export { ManagerClosedError } from './errors.js';
+/** The parent's end of one worker's calls on shared objects (for tests that watch it). */
+export { Connection } from './registry.js';
 export type { Remote } from './remote.js';
 export { SharedDict } from './shared-dict.js';
 export { SharedList } from './shared-list.js';

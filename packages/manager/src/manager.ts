@@ -9,7 +9,9 @@
  * await pool.starmap(addTimes, [[counter, lock, 1000], [counter, lock, 1000]]); // tasks.ts: see the README
  * await counter.get(); // 2000
  */
-import { ManagerClosedError, registerShared, SHARED_KEY, unregisterShared, type SharedHandle, type SharedKind } from '@mpool/core';
+import { ManagerClosedError } from './errors.js';
+import { SHARED_KEY, type SharedHandle, type SharedKind } from './handle.js';
+import { registerShared, unregisterShared } from './registry.js';
 import { SharedDict } from './shared-dict.js';
 import { SharedList } from './shared-list.js';
 import { SharedLock } from './shared-lock.js';

@@ -9,7 +9,7 @@
  * initializer lasts as long as its worker. A worker that dies or is stopped lets go of what it
  * held and of its waits.
  */
-import type { Connection } from '@mpool/core';
+import type { Connection } from './registry.js';
 import { CLOSED, DETACHED, SharedObject, VIEW } from './shared-object.js';
 import { checkTimeout, PARENT, Waiters, type Owner } from './waiters.js';
 

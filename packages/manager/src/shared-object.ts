@@ -4,7 +4,8 @@
  * parent it is the object itself, and is shared for as long as it can be reached there or from a
  * worker's proxy. Every method is async, so the same code runs on both sides.
  */
-import { registerShared, SHARED_KEY, type Connection, type SharedKind, type SharedTarget } from '@mpool/core';
+import { SHARED_KEY, type SharedKind } from './handle.js';
+import { registerShared, type Connection, type SharedTarget } from './registry.js';
 
 /** Symbol-keyed hooks: a worker's calls travel by string paths, so it can never reach these. */
 export const VIEW = Symbol('mpool.view');
@@ -13,7 +14,7 @@ export const CLOSED = Symbol('mpool.closed');
 
 /**
  * How the registry reaches an object: through the object it is given, never one it keeps, so
- * that an object nobody refers to any more is collected (see @mpool/core's shared-registry.ts).
+ * that an object nobody refers to any more is collected (see registry.ts).
  */
 const OBJECT_TARGET: SharedTarget<SharedObject> = {
   view: (object, connection) => object[VIEW](connection),

@@ -5,7 +5,7 @@
  * noted until the worker confirms it; if the worker dies first, the item goes back to the front
  * of the queue, in the order it was handed.
  */
-import type { Connection } from '@mpool/core';
+import type { Connection } from './registry.js';
 import { CLOSED, DETACHED, SharedObject, VIEW } from './shared-object.js';
 import { checkTimeout, PARENT, Waiters, type Owner } from './waiters.js';
 

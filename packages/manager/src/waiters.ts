@@ -1,9 +1,10 @@
 /**
  * Who waits on a shared object (for a lock, for a queue's item), oldest first: the parent, or a
  * wait of a worker's, known by its connection and the id the worker gave it (see
- * @mpool/core's worker/shared-presenters.ts).
+ * worker/presenters.ts).
  */
-import { TimeoutError, type Connection } from '@mpool/core';
+import { TimeoutError } from '@mpool/core';
+import type { Connection } from './registry.js';
 
 /** Who holds or waits: a worker's connection, or the parent itself. */
 export type Owner = Connection | typeof PARENT;

@@ -42,13 +42,10 @@ export function needsProcess(error: unknown): boolean {
  * Size, in MiB, of each of the two semi-spaces of a worker process's young generation. V8 grows
  * a young generation when much survives a scavenge and shrinks it again when allocation slows,
  * as it does whenever a pool sits idle; every regrowth writes to pages the process has given
- * back, and on some virtual machines each such page costs 12-20 µs (measured: up to 140 pages in
- * one map's worth of work, a few ms). At one fixed size it is not shrunk; 4 MiB costs
- * allocation-heavy code nothing measurable against V8's default (1 MiB, growing to 16), where
- * 1 MiB cost it 9%. That alone did not stop it: after about 9 s of idle, maps still wrote to
- * about 140 fresh pages a map, two workers together, at any fixed size from 1 to 16 MiB, until the
- * workers stopped growing an array of results per chunk (run-loop.ts, runIntoNumbers) and
- * started reading into one buffer of their own (child.ts).
+ * back, and on some virtual machines each such page costs 12-20 µs. At one fixed size it is not
+ * shrunk, and 4 MiB costs allocation-heavy code nothing measurable against V8's default (1 MiB,
+ * growing to 16). The measurements behind this are in benchmarks/README.md ("Measurements
+ * behind the code").
  */
 const WORKER_SEMI_SPACE_MB = 4;
 

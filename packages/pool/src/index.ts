@@ -13,13 +13,12 @@ export { Pool, getContext, type Context, type MpoolOptions } from './pool.js';
 /** The options of `new Pool(options)`, the 'bullmq' context's included (the same as MpoolOptions). */
 export type { MpoolOptions as PoolOptions } from './pool.js';
 export { CONTEXT_NAMES, type ClusterPoolOptions, type ContextName, type RedisConnectionOptions } from './context.js';
-export { Manager, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Remote, type Shared } from '@mpool/manager';
+export { Manager, ManagerClosedError, SharedDict, SharedList, SharedLock, SharedQueue, SharedValue, type LockHold, type Remote, type Shared } from '@mpool/manager';
 export {
   AbortError,
   AsyncResult,
   DataCloneError,
   InitializerError,
-  ManagerClosedError,
   MpoolError,
   PoolStateError,
   ResultNotReadyError,

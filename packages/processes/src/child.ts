@@ -8,9 +8,9 @@ import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
-import { encodeThrown, runWorker } from '@mpool/core/worker';
+import { encodeThrown, PackedNumbersWorkerCodec, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
-import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames } from './frames.js';
+import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames } from './frames.js';
 import { leaveSocketDir } from './lifeline.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
@@ -161,14 +161,13 @@ function start(init: WorkerInit): void {
   if (init.initializer !== undefined) watch();
   runWorker(
     {
-      packsNumbers: true,
-      transientPayloads: reusedReads,
+      codec: new PackedNumbersWorkerCodec({ lendsPayloads: reusedReads }),
       post: (message) => {
         // After the pool has gone the process is on its way out; there is no one to answer.
-        if (connection.destroyed) return true;
-        const written = writeFrames(connection, [encodeFrame(message)]);
+        if (connection.destroyed) return;
+        const frame = encodeFrame(message);
+        if (!writeFrames(connection, [frame])) holdBlocks(frame);
         watch(); // after the first message, READY
-        return written;
       },
       onMessage: (next) => {
         handler = next;

@@ -3,7 +3,7 @@
  * a worker (maxtasksperchild, a crash) hands over a process that has already paid Node's start-up
  * instead of waiting for a new one. The spare is a clean process, as for `'spawn'`.
  */
-import type { Executor, WorkerEvents, WorkerHandle, WorkerInit } from '@mpool/core';
+import { PackedNumbersCodec, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
 import { ProcessExecutor, type BootedChild } from './process-executor.js';
 
 export interface ForkserverExecutorOptions {
@@ -12,9 +12,8 @@ export interface ForkserverExecutorOptions {
 }
 
 export class ForkserverExecutor implements Executor {
-  readonly kind = 'process';
   /** The channel sends packed chunks of numbers as they are, beside each message (frames.ts). */
-  readonly packsNumbers = true;
+  readonly codec = new PackedNumbersCodec();
   readonly #boot: ProcessExecutor;
   #spare: BootedChild | undefined;
   #closed = false;

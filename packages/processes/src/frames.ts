@@ -25,7 +25,7 @@
  */
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import type { Socket } from 'node:net';
-import { isOutgoingPacked } from '@mpool/core/worker';
+import { holdPacked, isOutgoingPacked } from '@mpool/core/worker';
 
 /** Host-object tags of this format, written before Node's own encoding of a view. */
 const VIEW = 1;
@@ -90,6 +90,11 @@ export function writeFrames(socket: Socket, frames: readonly Frame[]): boolean {
   }
   if (many) socket.uncork();
   return socket.writableLength === 0;
+}
+
+/** `frame` was not written out when its send returned: its blocks' memory must stay as it is (holdPacked). */
+export function holdBlocks(frame: Frame): void {
+  for (const block of frame.blocks) holdPacked(block);
 }
 
 /** The read buffer handed to the socket, when the reader's memory is reused. */

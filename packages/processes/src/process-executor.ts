@@ -13,11 +13,11 @@
  * by the thread that started it, which outlives it and so can reap it.
  */
 import { createConnection, type Socket } from 'node:net';
-import { decodeThrown, typeScriptLoader, WorkerGoneError, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { decodeThrown, PackedNumbersCodec, typeScriptLoader, WorkerGoneError, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
 import { launch } from './child-host.js';
 import type { ChildLink } from './child-link.js';
 import { adopt, forget, nextSocketPath } from './children.js';
-import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
+import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 /** How long `terminate()` waits after SIGTERM before it sends SIGKILL. */
@@ -78,9 +78,8 @@ function failedBoot(error: unknown): BootedChild {
 }
 
 export class ProcessExecutor implements Executor {
-  readonly kind = 'process';
   /** The channel sends packed chunks of numbers as they are, beside each message (frames.ts). */
-  readonly packsNumbers = true;
+  readonly codec = new PackedNumbersCodec();
   readonly #options: ProcessExecutorOptions;
 
   constructor(options: ProcessExecutorOptions) {
@@ -214,9 +213,10 @@ export class ProcessExecutor implements Executor {
         const frame = encodeFrame(message);
         if (queued !== undefined) {
           queued.push(frame);
-          return false;
+          holdBlocks(frame);
+        } else if (!writeFrames(socket as Socket, [frame])) {
+          holdBlocks(frame);
         }
-        return writeFrames(socket as Socket, [frame]);
       },
       terminate: () => terminateChild(child),
       ref: () => setRef(true),

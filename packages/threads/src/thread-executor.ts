@@ -30,7 +30,6 @@ export interface ThreadExecutorOptions {
 }
 
 export class ThreadExecutor implements Executor {
-  readonly kind = 'thread';
   readonly #options: ThreadExecutorOptions;
 
   constructor(options: ThreadExecutorOptions = {}) {
@@ -69,7 +68,7 @@ export class ThreadExecutor implements Executor {
     });
     return {
       id: worker.threadId,
-      send: (message) => worker.postMessage(message),
+      send: (message, transfer) => worker.postMessage(message, transfer),
       terminate: async () => {
         await worker.terminate();
       },

@@ -10,7 +10,7 @@ if (typeScript !== undefined) useTypeScript(typeScript);
 if (creator !== undefined) setCreatorPort(creator);
 runWorker(
   {
-    post: (message) => port.postMessage(message),
+    post: (message, transfer) => port.postMessage(message, transfer),
     onMessage: (handler) => port.on('message', handler),
     close: () => port.close(),
   },

@@ -2,163 +2,224 @@
  * The worker side of every backend: load functions once, run what the pool sends, in order, one
  * at a time, and send the results back in batches.
  *
- *   [RUN …] ──▶ inbox (one entry per message) ──▶ drain(): run each task ──▶ outbox ──▶ [RESULTS …]
+ *   [RUN …] ──▶ inbox (one entry per message) ──▶ #drain(): each task ──▶ Outbox ──▶ [RESULTS …]
+ *                                                     │
+ *                       Functions (loaded once) ◀─────┤──▶ Plugins (around each task)
+ *                                                     └──▶ the codec (a chunk's items and results)
  *
- * The outbox is flushed at the end of each message the pool sent (the pool sizes its messages for
- * that) and, inside a long message, every FLUSH_INTERVAL_MS, so that results of quick tasks travel
- * together without a slow one holding the earlier ones back.
+ * The loop's own states:
+ *
+ *   starting ──READY──▶ idle ◀──drained──▶ running ──STOP──▶ stopping ──drained──▶ closed
+ *                        └──────────────────STOP──────────────────────────────────────▲
+ *
+ * While running it may wait (on a function's module, or on a task that returns a promise): the
+ * messages that come meanwhile wait in the inbox, and where the channel lends their memory (see
+ * WorkerPayloadCodec) their payloads are kept first.
  */
 import { performance } from 'node:perf_hooks';
-import { encodeThrown, safeMessage } from '../error-codec.js';
+import type { WorkerPayloadCodec } from '../codec.js';
+import { encodeThrown } from '../error-codec.js';
 import type { WorkerChannel } from '../executor.js';
-import { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerInit } from '../wire.js';
-import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedBytes, packedView } from '../numbers.js';
+import { MessageKind, ResultStatus, RunMode, type FnDef, type WorkerInit } from '../wire.js';
+import { isChunkStop, isThenable } from './chunk.js';
+import { CloneWorkerCodec } from './codecs.js';
+import { Functions } from './functions.js';
 import { explainThrown, loadFunction, type Callable } from './load-task.js';
-import { RemoteHub } from './remote-hub.js';
+import { Outbox } from './outbox.js';
+import { Plugins } from './plugins.js';
 
-/** A result waits at most this long for companions before it is sent. */
-const FLUSH_INTERVAL_MS = 2;
-
-/** A chunk that stopped at item `index`; thrown inside the loop, sent as a ChunkFailure. */
-class ChunkStop {
-  constructor(readonly index: number, readonly before: unknown[], readonly thrown: unknown) {}
+const enum LoopState {
+  /** Loading its plugins, running the initializer; READY (or INIT_FAILED) ends it. */
+  Starting,
+  /** Nothing to run: the next RUN starts the drain. */
+  Idle,
+  /** Draining the inbox, task after task. */
+  Running,
+  /** Told to STOP while running: it closes once the inbox is drained. */
+  Stopping,
+  /** The channel is closed: the worker ends once its event loop is empty. */
+  Closed,
 }
 
-/**
- * Whether a caught value is the loop's own ChunkStop. Guarded: `instanceof` on a thrown Proxy
- * runs its traps, which may throw.
- */
-function isChunkStop(value: unknown): value is ChunkStop {
-  try {
-    return value instanceof ChunkStop;
-  } catch {
-    return false;
+/** The elements of a RUN message before its tasks, and the elements of each task. */
+const RUN_HEAD = 2;
+const TASK_LENGTH = 3;
+
+class RunLoop {
+  readonly #channel: WorkerChannel;
+  readonly #init: WorkerInit;
+  /** How payloads and results travel (codec.ts). */
+  readonly #codec: WorkerPayloadCodec;
+  readonly #functions = new Functions();
+  readonly #outbox: Outbox;
+  readonly #plugins: Plugins;
+  #state = LoopState.Starting;
+  /** RUN messages not yet begun. */
+  readonly #inbox: unknown[][] = [];
+  /** The RUN message being run, and where its next task starts in it. */
+  #message: unknown[] | undefined;
+  #cursor = 0;
+  /** The message whose remaining payloads have been kept already (see #beforeWait). */
+  #kept: unknown[] | undefined;
+
+  constructor(channel: WorkerChannel, init: WorkerInit) {
+    this.#channel = channel;
+    this.#init = init;
+    this.#codec = channel.codec ?? new CloneWorkerCodec();
+    this.#outbox = new Outbox(channel, this.#codec);
+    this.#plugins = new Plugins((message) => channel.post(message));
   }
-}
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-    && typeof (value as PromiseLike<unknown>).then === 'function';
-}
+  /** Runs the initializer, then says READY (or INIT_FAILED), listening from the start. */
+  start(): void {
+    this.#plugins.load(this.#init.plugins ?? []);
+    // Listening starts before the initializer runs: it may call its plugins' objects, whose
+    // replies come on this channel.
+    this.#channel.onMessage((data) => this.#onMessage(data));
+    this.#initialize().then(
+      () => {
+        if (this.#state === LoopState.Starting) this.#state = LoopState.Idle;
+        this.#channel.post([MessageKind.Ready]);
+      },
+      (thrown: unknown) => {
+        this.#channel.post([MessageKind.InitFailed, encodeThrown(explainThrown(this.#init.initializer, thrown))]);
+      },
+    );
+  }
 
-/** Finishes a chunk whose item `i` returned a promise: the rest run one after another. */
-async function finishChunk(fn: Callable, mode: RunMode, items: ArrayLike<unknown>, results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
-  for (;;) {
-    try {
-      results.push(await pending);
-    } catch (thrown) {
-      throw new ChunkStop(i, results, thrown);
-    }
-    if (++i === items.length) return results;
-    try {
-      const value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
-      pending = isThenable(value) ? value : Promise.resolve(value);
-    } catch (thrown) {
-      throw new ChunkStop(i, results, thrown);
+  async #initialize(): Promise<void> {
+    const { initializer, initargs } = this.#init;
+    if (initializer === undefined) return;
+    // The pool times the initializer (its `timeout`) from here, not from the worker's boot.
+    this.#channel.post([MessageKind.Initializing]);
+    const fn = await loadFunction(initializer);
+    // Outside any task: what the plugins make of initargs lasts as long as the worker.
+    await fn(...(this.#plugins.present(RunMode.Apply, initargs) as unknown[]));
+  }
+
+  #onMessage(data: unknown): void {
+    if (!Array.isArray(data)) return;
+    switch (data[0]) {
+      case MessageKind.Run: {
+        const defs = data[1] as readonly FnDef[] | 0;
+        if (defs !== 0) this.#functions.define(defs);
+        const running = this.#state === LoopState.Running || this.#state === LoopState.Stopping;
+        // Behind a task that is waiting, this message's payloads would be read too late.
+        if (running && this.#codec.lendsPayloads) this.#keepPayloads(data, RUN_HEAD);
+        this.#inbox.push(data);
+        if (!running) void this.#drain();
+        break;
+      }
+      case MessageKind.Side:
+        this.#plugins.deliver(data[1] as number, data[2] as number, data[3]);
+        break;
+      case MessageKind.Plugins:
+        this.#plugins.load(data[1] as readonly string[]);
+        break;
+      case MessageKind.Stop:
+        if (this.#state === LoopState.Running || this.#state === LoopState.Stopping) this.#state = LoopState.Stopping;
+        else this.#close();
+        break;
+      default:
+        break;
     }
   }
-}
 
-/** A task's payload with its shared-object handles turned into proxies (see shared.ts). */
-function takeShared(hub: RemoteHub, mode: RunMode, payload: unknown, taken: number[]): unknown {
-  if (mode === RunMode.Starmap) {
-    const items = payload as unknown[][];
-    let out: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const args = hub.take(items[i], taken);
-      if (args !== items[i]) (out ??= items.slice())[i] = args;
-    }
-    return out ?? items;
+  #close(): void {
+    this.#state = LoopState.Closed;
+    this.#channel.close();
   }
-  // A packed chunk of numbers (see numbers.ts) holds no handles.
-  if (isPackedNumbers(payload)) return payload;
-  return hub.take(payload as unknown[], taken);
-}
 
-/**
- * Runs one task; returns its value, or a promise of it when the function is async. With `arena`
- * (the channel takes packed numbers), a map chunk's results go straight into it.
- */
-function runTask(fn: Callable, mode: RunMode, payload: unknown, arena: NumberArena | undefined): unknown {
-  if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
-  // Packed numbers are read in place, or from scratch space the next packed chunk reuses: the
-  // tasks of one chunk are done before the next chunk starts.
-  const items = (isPackedNumbers(payload) ? packedView(payload) : payload) as ArrayLike<unknown>;
-  if (arena !== undefined && mode === RunMode.Map && items.length >= PACK_MIN_LENGTH) return runIntoNumbers(fn, items, arena);
-  return runFrom(fn, mode, items, [], 0);
-}
-
-/** Runs items `i` on of a chunk, after `results` (those before `i`). */
-function runFrom(fn: Callable, mode: RunMode, items: ArrayLike<unknown>, results: unknown[], i: number): unknown {
-  // Filled by push, never preallocated: a holey array would cross to the pool as a sparse one,
-  // key by key, which V8's serializer writes and reads several times slower than a packed array.
-  for (; i < items.length; i++) {
-    let value: unknown;
-    try {
-      value = mode === RunMode.Map ? fn(items[i]) : fn(...(items[i] as unknown[]));
-    } catch (thrown) {
-      throw new ChunkStop(i, results, thrown);
+  /** Runs every task in the inbox, in order, one at a time. */
+  async #drain(): Promise<void> {
+    this.#state = LoopState.Running;
+    while (this.#nextTask()) {
+      const message = this.#message as unknown[];
+      const at = this.#cursor;
+      const fnId = message[at] as number;
+      const mode = message[at + 1] as RunMode;
+      let payload = message[at + 2];
+      message[at + 2] = undefined; // let the arguments go as soon as the task has them
+      this.#cursor += TASK_LENGTH;
+      let fn = this.#functions.loaded(fnId);
+      if (fn === undefined) {
+        this.#outbox.flush(); // loading may take a while: what is done goes first
+        payload = this.#beforeWait(payload);
+        try {
+          fn = await this.#functions.load(fnId);
+        } catch (thrown) {
+          this.#outbox.push(ResultStatus.Threw, encodeThrown(thrown));
+          continue;
+        }
+      }
+      const started = performance.now();
+      this.#plugins.beginTask();
+      try {
+        let value = this.#runTask(fn, mode, this.#plugins.present(mode, payload));
+        if (isThenable(value)) {
+          this.#outbox.flushSoon();
+          this.#beforeWait(undefined);
+          value = await value;
+        }
+        this.#outbox.push(ResultStatus.Ok, this.#codec.encodeResult(mode, value));
+      } catch (thrown) {
+        this.#failed(fnId, thrown);
+      }
+      this.#plugins.endTask();
+      this.#outbox.ran(started, performance.now());
     }
-    if (isThenable(value)) return finishChunk(fn, mode, ownItems(items), results, i, value);
-    results.push(value);
+    this.#drained();
   }
-  return results;
-}
 
-/**
- * Items a chunk goes on reading after it has waited: packed numbers are copied, since the memory
- * they were read from may be reused by then (scratch space, or the channel's).
- */
-function ownItems(items: ArrayLike<unknown>): ArrayLike<unknown> {
-  return items instanceof Float64Array ? items.slice() : items;
-}
-
-/** The packed chunks of `batch`'s tasks from `cursor` on, copied out of memory the channel reuses. */
-function ownPayloads(batch: unknown[], cursor: number): void {
-  for (let i = cursor + 2; i < batch.length; i += 3) batch[i] = ownPayload(batch[i]);
-}
-
-/**
- * A copy of `payload` when it is a packed chunk. Not `slice()`: the chunk may be a Buffer (a
- * socket's), whose `slice` is a view of the same memory.
- */
-function ownPayload(payload: unknown): unknown {
-  return isPackedNumbers(payload) ? new Uint8Array(payload) : payload;
-}
-
-/**
- * A map chunk whose results travel packed: each number is written into the arena as it comes,
- * and the chunk's results are the packed bytes. No array grows item by item: after a worker has
- * sat idle for some seconds, such arrays land on fresh pages (measured: about 140 page faults a
- * map in two worker processes, every map of the burst). The first result that is not a number
- * turns the chunk back into an array of what came before.
- */
-function runIntoNumbers(fn: Callable, items: ArrayLike<unknown>, arena: NumberArena): unknown {
-  const out = arena.reserve(items.length);
-  for (let i = 0; i < items.length; i++) {
-    let value: unknown;
-    try {
-      value = fn(items[i]);
-    } catch (thrown) {
-      throw new ChunkStop(i, numbersBefore(out, i), thrown);
-    }
-    if (typeof value === 'number') {
-      out[i] = value;
-      continue;
-    }
-    const results = numbersBefore(out, i);
-    if (isThenable(value)) return finishChunk(fn, RunMode.Map, ownItems(items), results, i, value);
-    results.push(value);
-    return runFrom(fn, RunMode.Map, items, results, i + 1);
+  /** The inbox is empty: the loop waits for the next RUN, or closes if it was told to STOP. */
+  #drained(): void {
+    if (this.#state === LoopState.Stopping) this.#close();
+    else this.#state = LoopState.Idle;
   }
-  return packedBytes(out);
-}
 
-/** The first `n` numbers of `out`, as an array. */
-function numbersBefore(out: Float64Array, n: number): unknown[] {
-  const results: unknown[] = [];
-  for (let i = 0; i < n; i++) results.push(out[i]);
-  return results;
+  /** Runs one task; returns its value, or a promise of it when the function is async. */
+  #runTask(fn: Callable, mode: RunMode, payload: unknown): unknown {
+    if (mode === RunMode.Apply) return fn(...(payload as unknown[]));
+    return this.#codec.runChunk(fn, mode, payload);
+  }
+
+  /** Task `fnId` threw `thrown` (a chunk's ChunkStop, or its function's own error). */
+  #failed(fnId: number, thrown: unknown): void {
+    const spec = this.#functions.spec(fnId);
+    if (isChunkStop(thrown)) this.#outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(explainThrown(spec, thrown.thrown))]);
+    else this.#outbox.push(ResultStatus.Threw, encodeThrown(explainThrown(spec, thrown)));
+  }
+
+  /** Moves to the next task, answering each message the pool sent as it ends; false when none is left. */
+  #nextTask(): boolean {
+    while (this.#message === undefined || this.#cursor >= this.#message.length) {
+      if (this.#message !== undefined) this.#outbox.flush(); // the end of one message from the pool: answer it
+      this.#message = this.#inbox.shift();
+      if (this.#message === undefined) return false;
+      this.#cursor = RUN_HEAD;
+    }
+    return true;
+  }
+
+  /**
+   * The loop is about to wait: where the channel lends its memory, what the current message still
+   * holds (and `payload`, its task's) is kept first. Messages that come while it waits are kept as
+   * they come (#onMessage).
+   */
+  #beforeWait(payload: unknown): unknown {
+    if (!this.#codec.lendsPayloads) return payload;
+    const message = this.#message;
+    if (message !== undefined && this.#kept !== message) {
+      this.#keepPayloads(message, this.#cursor);
+      this.#kept = message;
+    }
+    return this.#codec.keep(payload);
+  }
+
+  /** The payloads of `message`'s tasks from `cursor` on, kept out of memory the channel lends. */
+  #keepPayloads(message: unknown[], cursor: number): void {
+    for (let i = cursor + 2; i < message.length; i += TASK_LENGTH) message[i] = this.#codec.keep(message[i]);
+  }
 }
 
 /**
@@ -166,179 +227,5 @@ function numbersBefore(out: Float64Array, n: number): unknown[] {
  * Each backend's worker entry calls this with its channel and the init data it was started with.
  */
 export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
-  const specs = new Map<number, FnSpec>();
-  const functions = new Map<number, Callable>();
-  const inbox: unknown[][] = [];
-  let message: unknown[] | undefined;
-  let cursor = 0;
-  let outbox: unknown[] = [MessageKind.Results, 0];
-  let busyMs = 0;
-  let lastFlush = 0;
-  let flushTimer: NodeJS.Timeout | undefined;
-  let draining = false;
-  let stopping = false;
-  const hub = new RemoteHub((id, data) => channel.post([MessageKind.Rpc, id, data]));
-  /** Scratch space for packed results, free again once the batch holding them is sent. */
-  const arena = channel.packsNumbers === true ? new NumberArena() : undefined;
-  /** Packed chunks are views of the channel's memory until onMessage returns (see beforeWait). */
-  const transient = channel.transientPayloads === true;
-  /** The message whose remaining packed chunks beforeWait has copied already. */
-  let owned: unknown[] | undefined;
-  /** Shared-object ids the running task took; reused, as tasks run one at a time. */
-  const taken: number[] = [];
-
-  const flush = (): void => {
-    if (flushTimer !== undefined) {
-      clearTimeout(flushTimer);
-      flushTimer = undefined;
-    }
-    lastFlush = performance.now();
-    if (outbox.length === 2) return;
-    const batch = outbox;
-    batch[1] = busyMs;
-    outbox = [MessageKind.Results, 0];
-    busyMs = 0;
-    let written: boolean | void = true;
-    try {
-      written = channel.post(batch);
-    } catch {
-      written = postOneByOne(batch);
-    } finally {
-      // Packed results still waiting to be written keep their space; the next batch takes new.
-      if (written === false) arena?.abandon();
-      else arena?.reset();
-    }
-  };
-
-  /**
-   * A batch failed to copy: send its results one by one, replacing the ones that cannot go.
-   * Returns false when some of them are not written out yet (as `WorkerChannel.post`).
-   */
-  const postOneByOne = (batch: unknown[]): boolean => {
-    let written = true;
-    for (let i = 2; i < batch.length; i += 2) {
-      try {
-        written = channel.post([MessageKind.Results, 0, batch[i], batch[i + 1]]) !== false && written;
-      } catch (error) {
-        // What failed may be a result's own getter, and what it threw anything at all.
-        const reason = safeMessage(error);
-        written = channel.post([MessageKind.Results, 0, ResultStatus.Uncloneable, reason]) !== false && written;
-      }
-    }
-    return written;
-  };
-
-  const nextTask = (): boolean => {
-    while (message === undefined || cursor >= message.length) {
-      if (message !== undefined) flush(); // the end of one message from the pool: answer it
-      message = inbox.shift();
-      if (message === undefined) return false;
-      cursor = 2;
-    }
-    return true;
-  };
-
-  /**
-   * The run loop is about to wait: where the channel reuses its memory, what the current message
-   * still holds (and `payload`, its task's) is copied out first. Messages that come while it
-   * waits are copied as they come (onMessage).
-   */
-  const beforeWait = (payload: unknown): unknown => {
-    if (!transient) return payload;
-    if (message !== undefined && owned !== message) {
-      ownPayloads(message, cursor);
-      owned = message;
-    }
-    return ownPayload(payload);
-  };
-
-  const drain = async (): Promise<void> => {
-    draining = true;
-    while (nextTask()) {
-      const batch = message as unknown[];
-      const fnId = batch[cursor] as number;
-      const mode = batch[cursor + 1] as RunMode;
-      let payload = batch[cursor + 2];
-      batch[cursor + 2] = undefined; // let the arguments go as soon as the task has them
-      cursor += 3;
-      let fn = functions.get(fnId);
-      if (fn === undefined) {
-        flush(); // loading may take a while: what is done goes first
-        payload = beforeWait(payload);
-        try {
-          const spec = specs.get(fnId);
-          if (spec === undefined) throw new Error(`mpool protocol error: function ${fnId} was never defined`);
-          fn = await loadFunction(spec);
-          functions.set(fnId, fn);
-        } catch (thrown) {
-          outbox.push(ResultStatus.Threw, encodeThrown(thrown));
-          continue;
-        }
-      }
-      const started = performance.now();
-      hub.beginTask();
-      try {
-        let value = runTask(fn, mode, takeShared(hub, mode, payload, taken), arena);
-        if (isThenable(value)) {
-          if (outbox.length > 2 && flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_INTERVAL_MS);
-          beforeWait(undefined);
-          value = await value;
-        }
-        // A chunk's results of numbers go packed where the channel takes that (see numbers.ts);
-        // a map's may be packed already (runIntoNumbers).
-        if (arena !== undefined && mode !== RunMode.Apply && !isPackedNumbers(value)) value = arena.pack(value as unknown[]) ?? value;
-        outbox.push(ResultStatus.Ok, value);
-      } catch (thrown) {
-        if (isChunkStop(thrown)) {
-          outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(explainThrown(specs.get(fnId), thrown.thrown))]);
-        } else {
-          outbox.push(ResultStatus.Threw, encodeThrown(explainThrown(specs.get(fnId), thrown)));
-        }
-      }
-      hub.endTask(taken);
-      const now = performance.now();
-      busyMs += now - started;
-      if (now - lastFlush >= FLUSH_INTERVAL_MS) flush();
-    }
-    draining = false;
-    if (stopping) channel.close();
-  };
-
-  const onMessage = (data: unknown): void => {
-    if (!Array.isArray(data)) return;
-    if (data[0] === MessageKind.Run) {
-      const defs = data[1] as readonly FnDef[] | 0;
-      if (defs !== 0) for (const [fnId, spec] of defs) specs.set(fnId, spec);
-      // Behind a task that is waiting, this message's packed chunks would be read too late.
-      if (transient && draining) ownPayloads(data, 2);
-      inbox.push(data);
-      if (!draining) void drain();
-    } else if (data[0] === MessageKind.Rpc) {
-      hub.deliver(data[1] as number, data[2]);
-    } else if (data[0] === MessageKind.Stop) {
-      stopping = true;
-      if (!draining) channel.close();
-    }
-  };
-
-  const start = async (): Promise<void> => {
-    if (init.initializer !== undefined) {
-      // The pool times the initializer (its `timeout`) from here, not from the worker's boot.
-      channel.post([MessageKind.Initializing]);
-      const initializer = await loadFunction(init.initializer);
-      // Proxies in initargs live as long as the worker: never given back.
-      await initializer(...hub.take(init.initargs, []));
-    }
-  };
-  // Listening starts before the initializer runs: it may call shared objects, whose replies
-  // come on this channel.
-  channel.onMessage(onMessage);
-  start().then(
-    () => {
-      channel.post([MessageKind.Ready]);
-    },
-    (thrown: unknown) => {
-      channel.post([MessageKind.InitFailed, encodeThrown(explainThrown(init.initializer, thrown))]);
-    },
-  );
+  new RunLoop(channel, init).start();
 }

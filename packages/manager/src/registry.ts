@@ -1,14 +1,21 @@
 /**
  * The parent side of shared objects: which objects are exposed, by id, and one Connection per
- * worker that answers that worker's calls with comlink's `expose`.
+ * worker that answers that worker's calls with comlink's `expose`. The Manager is a worker plugin
+ * of @mpool/core (its plugins.ts): registered with the first shared object, its worker half
+ * (worker/index.ts) loaded in every worker from then on, and a Connection opened for each worker
+ * that calls a shared object, on that worker's side channel.
  *
  * An object stays exposed while something can still reach it: its handle in the parent (held
  * here only weakly), or a worker's proxy (while any worker has one, the handle is held strongly).
  * Between the two, a task's arguments hold the handle until its result comes. Once neither is
  * left, the handle is collected and its entry goes with it.
  */
+import { join } from 'node:path';
+import { registerWorkerPlugin, type SideChannel, type SidePeer, type WorkerPlugin } from '@mpool/core';
 import { expose, type Endpoint } from 'comlink';
 import { ManagerClosedError } from './errors.js';
+import { FrameEndpoint } from './frame-endpoint.js';
+import { isSharedHandle } from './handle.js';
 
 /**
  * An exposed object, as its owner (a Manager) registers it with its handle. It must not refer to
@@ -44,6 +51,7 @@ let nextId = 1;
  * to tasks) can be reached, or a worker has a proxy to it; returns the id its copies carry.
  */
 export function registerShared<H extends object>(handle: H, target: SharedTarget<H>): number {
+  registerWorkerPlugin(MANAGER_PLUGIN);
   const id = nextId++;
   const entry: Entry = { handle: new WeakRef(handle), target: target as SharedTarget, pinned: undefined, attached: 0 };
   entries.set(id, entry);
@@ -78,39 +86,11 @@ function detach(id: number, connection: Connection): void {
   if (--entry.attached === 0) entry.pinned = undefined;
 }
 
-type Listener = (event: { data: unknown }) => void;
-
 /** The type of comlink's message that ends a proxy (`releaseProxy`), as its wire format names it. */
 const RELEASE = 'RELEASE';
 
 function isRelease(data: unknown): boolean {
   return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === RELEASE;
-}
-
-/** A comlink Endpoint for one object on one worker's channel. */
-class FrameEndpoint {
-  readonly #listeners = new Set<Listener>();
-
-  constructor(
-    readonly id: number,
-    readonly send: (id: number, data: unknown) => void,
-  ) {}
-
-  postMessage(data: unknown): void {
-    this.send(this.id, data);
-  }
-
-  addEventListener(_type: string, listener: Listener): void {
-    this.#listeners.add(listener);
-  }
-
-  removeEventListener(_type: string, listener: Listener): void {
-    this.#listeners.delete(listener);
-  }
-
-  dispatch(data: unknown): void {
-    for (const listener of [...this.#listeners]) listener({ data });
-  }
 }
 
 /**
@@ -135,15 +115,15 @@ function liveView(id: number, connection: Connection): object {
   });
 }
 
-/** The shared-object calls of one worker. */
-export class Connection {
+/** The shared-object calls of one worker: the Manager plugin's peer on that worker's side channel. */
+export class Connection implements SidePeer {
   readonly #send: (id: number, data: unknown) => void;
   /** One for each object the worker has a proxy to and has called through it. */
   readonly #endpoints = new Map<number, FrameEndpoint>();
   #closed = false;
 
-  constructor(send: (id: number, data: unknown) => void) {
-    this.#send = send;
+  constructor(channel: SideChannel) {
+    this.#send = (id, data) => channel.send(id, data);
   }
 
   /** A frame from the worker. */
@@ -183,3 +163,10 @@ export class Connection {
     for (const id of ids) detach(id, this);
   }
 }
+
+/** The Manager as a worker plugin: its worker half, and a Connection for each worker that calls. */
+const MANAGER_PLUGIN: WorkerPlugin = {
+  workerModule: join(__dirname, 'worker', 'index.js'),
+  open: (channel) => new Connection(channel),
+  isHandle: isSharedHandle,
+};

@@ -1,43 +1,16 @@
 /**
- * The worker side of shared objects: turns the handles in a task's arguments into comlink proxies
- * and routes the replies to them. A proxy is counted per task that holds it and released (its
- * parent-side endpoint with it) when the last such task ends; one from `initargs` lives as long as
- * the worker. The run loop says when each task begins and ends, so that what a task leaves
- * waiting or held is let go with it (see task-scope.ts).
+ * The worker side of shared objects, as the Manager's worker plugin: turns the handles in a
+ * task's arguments into comlink proxies and routes the replies to them. A proxy is counted per
+ * task that holds it and released (its parent-side endpoint with it) when the last such task
+ * ends; one from `initargs` lives as long as the worker. The run loop says when each task begins
+ * and ends, so that what a task leaves waiting or held is let go with it (see task-scope.ts).
  */
+import type { PluginPort, WorkerPluginHalf } from '@mpool/core/worker';
 import { releaseProxy, wrap, type Endpoint } from 'comlink';
-import { isSharedHandle, SHARED_KEY, type SharedHandle } from '../shared.js';
-import { presentLock, presentQueue, type RemoteLock, type RemoteQueue } from './shared-presenters.js';
+import { FrameEndpoint } from '../frame-endpoint.js';
+import { isSharedHandle, SHARED_KEY, type SharedHandle } from '../handle.js';
+import { presentLock, presentQueue, type RemoteLock, type RemoteQueue } from './presenters.js';
 import { TaskScope, WORKER_SCOPE } from './task-scope.js';
-
-type Listener = (event: { data: unknown }) => void;
-
-/** A comlink Endpoint for one shared object over the worker's channel. */
-class FrameEndpoint {
-  readonly #listeners = new Set<Listener>();
-  /** Released: its task has ended. A method taken off the proxy and kept may still call. */
-  closed = false;
-
-  constructor(readonly id: number, readonly send: (id: number, data: unknown) => void) {}
-
-  postMessage(data: unknown): void {
-    // comlink posts inside the promise of the call, so this rejects that call, not the worker.
-    if (this.closed) throw new Error('Proxy has been released and is not useable: its task has ended');
-    this.send(this.id, data);
-  }
-
-  addEventListener(_type: string, listener: Listener): void {
-    this.#listeners.add(listener);
-  }
-
-  removeEventListener(_type: string, listener: Listener): void {
-    this.#listeners.delete(listener);
-  }
-
-  dispatch(data: unknown): void {
-    for (const listener of [...this.#listeners]) listener({ data });
-  }
-}
 
 interface Held {
   readonly endpoint: FrameEndpoint;
@@ -46,16 +19,18 @@ interface Held {
   refs: number;
 }
 
-export class RemoteHub {
+export class RemoteHub implements WorkerPluginHalf {
   readonly #send: (id: number, data: unknown) => void;
   readonly #held = new Map<number, Held>();
   /** The running task's scope, made when it first waits; undefined between tasks. */
   #scope: TaskScope | undefined;
   #inTask = false;
+  /** Ids of the shared objects the running task took, to give back when it ends. */
+  readonly #taken: number[] = [];
   readonly #currentScope = (): TaskScope => (this.#inTask ? (this.#scope ??= new TaskScope(true)) : WORKER_SCOPE);
 
-  constructor(send: (id: number, data: unknown) => void) {
-    this.#send = send;
+  constructor(port: PluginPort) {
+    this.#send = (id, data) => port.send(id, data);
   }
 
   /** A reply from the pool. */
@@ -64,17 +39,18 @@ export class RemoteHub {
   }
 
   /**
-   * `args` with every handle among them replaced by its proxy, and the ids taken (to give back
-   * with `endTask`); `args` itself when it holds none, which is the common case and costs a scan.
+   * `args` with every handle among them replaced by its proxy; `args` itself when it holds none,
+   * which is the common case and costs a scan. Within a task, the proxies are the task's, given
+   * back when it ends; outside any (the initializer's arguments) they last as long as the worker.
    */
-  take(args: readonly unknown[], taken: number[]): readonly unknown[] {
+  present(args: readonly unknown[]): readonly unknown[] {
     let out: unknown[] | undefined;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (!isSharedHandle(arg)) continue;
       out ??= args.slice();
       out[i] = this.#acquire(arg);
-      taken.push(arg[SHARED_KEY]);
+      if (this.#inTask) this.#taken.push(arg[SHARED_KEY]);
     }
     return out ?? args;
   }
@@ -86,16 +62,16 @@ export class RemoteHub {
 
   /**
    * The task has ended: lets go of what it left waiting or held, then gives back the proxies it
-   * took (`taken`, emptied), in that order, so that the parent hears of both before the release.
+   * took, in that order, so that the parent hears of both before the release.
    */
-  endTask(taken: number[]): void {
+  endTask(): void {
     this.#inTask = false;
     const scope = this.#scope;
     this.#scope = undefined;
     scope?.end();
-    if (taken.length > 0) {
-      this.#release(taken);
-      taken.length = 0;
+    if (this.#taken.length > 0) {
+      this.#release(this.#taken);
+      this.#taken.length = 0;
     }
   }
 

@@ -1,22 +1,34 @@
 /** What the scheduler knows of one worker: its state, the jobs in flight on it, its quota. */
-import { Deque } from './deque.js';
-import type { WorkerHandle } from './executor.js';
-import { payloadBytes, type Job } from './job.js';
-import type { Connection } from './shared-registry.js';
+import type { PayloadCodec } from '../codec.js';
+import { Deque } from '../deque.js';
+import type { WorkerHandle } from '../executor.js';
+import { payloadBytes, type Job } from '../job.js';
+import type { WorkerLoad } from './dispatch-policy.js';
+import type { SideChannels } from './side-channels.js';
 
+/**
+ * A worker's life, as the scheduler leads it:
+ *
+ *   starting ──READY──▶ ready ──nothing in flight, nothing more for it──▶ retiring ──exit──▶ gone
+ *      │                  │                                                  │
+ *      └──────────────────┴──failed start, timeout, abort, pool terminated───┴─▶ terminating ──exit──▶ gone
+ */
 export const enum SlotState {
   /** Booting: loading, running the initializer. */
   Starting,
-  /** Takes work. */
+  /**
+   * Takes work while its quota lasts. With its quota spent (`maxtasksperchild`, or the pool moved
+   * to its fallback) it is given nothing more, and retires once it has answered what it has.
+   */
   Ready,
-  /** Finishing its last jobs (quota spent, or pool closing), then told to stop. */
+  /** Told to STOP with nothing in flight: its exit is expected. */
   Retiring,
-  /** Being terminated; its exit is expected. */
-  Ending,
+  /** Being terminated: its exit is expected, whatever it had in flight. */
+  Terminating,
 }
 
 /** One worker and what the scheduler knows of it. */
-export class Slot {
+export class Slot implements WorkerLoad {
   state = SlotState.Starting;
   /** Jobs sent and not answered, oldest first: change it only through the methods below. */
   readonly inFlight = new Deque<Job>();
@@ -30,23 +42,39 @@ export class Slot {
   quota: number;
   /** It is running a job that must run alone, and gets nothing else meanwhile. */
   isolating = false;
-  stopSent = false;
   /** When it last made progress: was sent work while idle, or answered. */
   lastProgress = 0;
-  /** Its calls on shared objects; made on its first call. */
-  connection: Connection | undefined;
+  /** Its plugins' side channels (plugins.ts); made on its first frame. */
+  sides: SideChannels | undefined;
+  /** How many of the registered plugins it has heard of. */
+  pluginsKnown = 0;
   handle!: WorkerHandle;
   /** Set while its initializer runs, when the pool has a `timeout`: the start fails when it fires. */
   startTimer: NodeJS.Timeout | undefined;
-  /** Its backend takes map chunks of numbers as Float64Array bytes. */
-  packsNumbers = false;
-
   constructor(
+    /** How payloads and results travel to and from it: its backend's (codec.ts). */
+    readonly codec: PayloadCodec,
     quota: number,
     /** Started before the pool moved to its fallback: its failures may call for the move. */
     readonly beforeFallback: boolean,
   ) {
     this.quota = quota;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  get oldestAlone(): boolean {
+    return this.inFlight.peek()?.alone === true;
+  }
+
+  get ready(): boolean {
+    return this.state === SlotState.Ready;
+  }
+
+  get starting(): boolean {
+    return this.state === SlotState.Starting;
   }
 
   /** Its start is over, one way or another: the start timer stops. */

@@ -2,7 +2,7 @@
  * What a worker's calls on shared objects belong to: the task that made them, or the worker
  * itself (the initializer's calls, through proxies that live as long as the worker). When a task
  * ends, what it left behind (a wait still pending, a lock still held) is let go: see
- * shared-presenters.ts.
+ * presenters.ts.
  */
 export class TaskScope {
   /** What to do when the task ends; made on the first wait, as most tasks never wait. */

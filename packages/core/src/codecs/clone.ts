@@ -1,0 +1,44 @@
+/**
+ * The default payload codec, on the pool's side: payloads and results travel as they are, and the
+ * channel's structured clone copies them (a thread's port copies a message in one go, arrays of
+ * numbers included). See worker/codecs.ts for the worker's side.
+ */
+import type { ChunkValues, MapInput, PayloadCodec } from '../codec.js';
+import type { WorkerHandle } from '../executor.js';
+
+/** A map's chunks as slices of its items. */
+export class SlicedInput implements MapInput {
+  readonly #items: readonly unknown[];
+  readonly expectsNumbers: boolean = false;
+
+  constructor(items: readonly unknown[]) {
+    this.#items = items;
+  }
+
+  chunk(start: number, end: number): unknown {
+    return this.#items.slice(start, end);
+  }
+
+  done(_numbers: boolean): void {}
+}
+
+export class CloneCodec implements PayloadCodec {
+  splitMap(_fnId: number, _mode: unknown, items: readonly unknown[]): MapInput {
+    return new SlicedInput(items);
+  }
+
+  encode(_mode: unknown, payload: unknown): unknown {
+    return payload;
+  }
+
+  post(handle: WorkerHandle, message: unknown[]): void {
+    handle.send(message);
+  }
+
+  readResults(value: unknown): ChunkValues {
+    return value as ChunkValues;
+  }
+}
+
+/** The codec of a backend that names none; it keeps nothing, so every pool may share it. */
+export const CLONE_CODEC: PayloadCodec = new CloneCodec();

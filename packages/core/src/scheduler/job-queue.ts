@@ -1,0 +1,127 @@
+/**
+ * The pool's jobs from submission to their end: the queue of those waiting for a worker, the
+ * weight of that queue (its items), how many jobs are pending, and every job's state (job.ts),
+ * which nothing else changes. The end of a job is written once, here (`#end`).
+ *
+ * A job withdrawn while queued is done at once but stays in the queue until the sender meets it
+ * (`next`), which drops it: a deque cannot remove from its middle cheaply.
+ */
+import { Deque } from '../deque.js';
+import { JobState, type Job } from '../job.js';
+
+export class JobQueue {
+  readonly #queue = new Deque<Job>();
+  /** Items in the queued jobs that are still to run. */
+  #weight = 0;
+  /** Jobs submitted and not yet done: queued, or in flight (withdrawn in-flight ones included). */
+  #pending = 0;
+  readonly #onIdle: () => void;
+
+  /** `onIdle` is called whenever the last pending job is done. */
+  constructor(onIdle: () => void) {
+    this.#onIdle = onIdle;
+  }
+
+  /** Jobs in the queue, withdrawn ones not yet dropped included. */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /** Items in the queued jobs that are still to run. */
+  get weight(): number {
+    return this.#weight;
+  }
+
+  /** Jobs submitted and not yet done. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** A new job, at the back of the queue. */
+  push(job: Job): void {
+    this.#queue.push(job);
+    this.#weight += job.weight;
+    this.#pending++;
+  }
+
+  /**
+   * Jobs that were taken and are to be sent again (they never reached their worker, it died, or
+   * the pool moved to its fallback), at the front of the queue, in their order. Their clocks
+   * stop: they start again when the jobs are sent again.
+   */
+  requeue(jobs: readonly Job[]): void {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i]!;
+      clearTimer(job);
+      job.state = JobState.Queued;
+      this.#queue.unshift(job);
+      this.#weight += job.weight;
+    }
+  }
+
+  /** The job at the head of the queue, as it is (withdrawn or not); undefined when it is empty. */
+  peek(): Job | undefined {
+    return this.#queue.peek();
+  }
+
+  /** The next job to send, the withdrawn ones before it dropped; undefined when there is none. */
+  next(): Job | undefined {
+    let job = this.#queue.peek();
+    while (job !== undefined && job.state !== JobState.Queued) {
+      this.#queue.shift();
+      job = this.#queue.peek();
+    }
+    return job;
+  }
+
+  /** Takes the job that `next()` returned off the queue: it runs now. */
+  take(): Job {
+    const job = this.#queue.shift() as Job;
+    this.#weight -= job.weight;
+    job.state = JobState.Running;
+    return job;
+  }
+
+  /**
+   * Withdraws a job for its owner, who settles its own result: a queued one is done and never
+   * runs; a running one's result is dropped when it comes.
+   */
+  withdraw(job: Job): void {
+    if (job.state === JobState.Queued) this.#end(job);
+    else if (job.state === JobState.Running) job.state = JobState.Cancelled;
+  }
+
+  /** A running job was answered: it is done. Returns whether to tell its owner (not withdrawn). */
+  complete(job: Job): boolean {
+    return this.#end(job);
+  }
+
+  /** Fails a job that never got (or lost) its result, telling its owner unless it withdrew it. */
+  fail(job: Job, error: unknown): void {
+    if (job.state === JobState.Done) return;
+    if (this.#end(job)) job.owner.jobFailed(job, error, undefined);
+  }
+
+  /** Takes every job off the queue; returns those still to run, in order. */
+  drain(): Job[] {
+    return this.#queue.drain().filter((job) => job.state === JobState.Queued);
+  }
+
+  /** The end of a job: done, its payload and timer let go; whether its owner is still to be told. */
+  #end(job: Job): boolean {
+    const tell = job.state !== JobState.Cancelled;
+    if (job.state === JobState.Queued) this.#weight -= job.weight;
+    job.state = JobState.Done;
+    job.payload = undefined;
+    clearTimer(job);
+    if (--this.#pending === 0) this.#onIdle();
+    return tell;
+  }
+}
+
+function clearTimer(job: Job): void {
+  if (job.timer !== undefined) {
+    clearTimeout(job.timer);
+    job.timer = undefined;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * What the pool does when something goes wrong with a worker: a worker that exits with jobs
+ * unanswered (the suspects run again, one by one), a job past its timeout or withdrawn while it
+ * runs alone (its worker is terminated), a worker that cannot be sent anything any more (its
+ * jobs go back to the queue), a job the pool's fallback can run where this worker cannot, and
+ * workers that fail to start (after STARTUP_FAILURE_LIMIT in a row the pool is broken).
+ */
+import { decodeThrown } from '../error-codec.js';
+import { InitializerError, TimeoutError, WorkerCrashedError } from '../errors.js';
+import { describeExit, messageOf } from '../exit-info.js';
+import type { WorkerExitInfo } from '../executor.js';
+import { JobState, type Job } from '../job.js';
+import { ResultStatus, type ChunkFailure, type WireThrown } from '../wire.js';
+import type { JobQueue } from './job-queue.js';
+import { SlotState, type Slot } from './slot.js';
+import type { Workers } from './workers.js';
+
+/** After this many workers in a row fail to start, the pool stops trying: the cause is not luck. */
+const STARTUP_FAILURE_LIMIT = 3;
+
+export class Recovery {
+  readonly #queue: JobQueue;
+  readonly #workers: Workers;
+  /** Milliseconds a worker's initializer may run before its start counts as failed. */
+  readonly #startTimeoutMs: number;
+  #broken: InitializerError | undefined;
+  #startupFailures = 0;
+
+  constructor(queue: JobQueue, workers: Workers, startTimeoutMs: number) {
+    this.#queue = queue;
+    this.#workers = workers;
+    this.#startTimeoutMs = startTimeoutMs;
+  }
+
+  /** Why the pool cannot run work any more, when its workers could not start. */
+  get broken(): InitializerError | undefined {
+    return this.#broken;
+  }
+
+  // ── starting ──────────────────────────────────────────────────────────────────────────────────
+
+  /** A worker's initializer starts: its time starts, when the pool has a `timeout`. */
+  initializing(slot: Slot): void {
+    if (slot.state !== SlotState.Starting || this.#startTimeoutMs === Infinity || slot.startTimer !== undefined) return;
+    // Unreferenced: a start nobody waits for must not keep the program alive.
+    slot.startTimer = setTimeout(() => this.#startTimedOut(slot), this.#startTimeoutMs).unref();
+  }
+
+  /** A worker started: the failures in a row are over. */
+  started(slot: Slot): void {
+    slot.clearStartTimer();
+    this.#startupFailures = 0;
+  }
+
+  /** A worker's initializer threw (INIT_FAILED): the pool moves to its fallback, or counts a failed start. */
+  initFailed(slot: Slot, error: unknown): void {
+    slot.clearStartTimer();
+    if (this.#workers.fallbackTakes(slot, error)) {
+      this.#workers.moveToFallback(error);
+      this.#workers.terminate(slot);
+    } else {
+      this.#startupFailed(slot, error);
+    }
+  }
+
+  /** A worker's initializer ran past the pool's timeout: a failed start, like one that threw. */
+  #startTimedOut(slot: Slot): void {
+    slot.startTimer = undefined;
+    if (slot.state !== SlotState.Starting) return;
+    this.#startupFailed(slot, new TimeoutError(`A worker's initializer ran past the pool's timeout of ${this.#startTimeoutMs} ms; the worker was stopped`));
+  }
+
+  #startupFailed(slot: Slot, error: unknown): void {
+    this.#workers.terminate(slot);
+    if (++this.#startupFailures < STARTUP_FAILURE_LIMIT || this.#broken !== undefined) return;
+    this.#broken = new InitializerError(`mpool's workers could not start (${STARTUP_FAILURE_LIMIT} failed in a row): ${messageOf(error)}`, { cause: error });
+    this.failAll(this.#broken);
+  }
+
+  // ── jobs that run alone ───────────────────────────────────────────────────────────────────────
+
+  /** `job`, which runs alone on `slot`, was sent: its clock starts, when it has a timeout. */
+  startClock(slot: Slot, job: Job): void {
+    if (job.timeoutMs !== Infinity) job.timer = setTimeout(() => this.#timedOut(slot, job), job.timeoutMs);
+  }
+
+  /** A job ran past its timeout: it fails, and its worker, which may never return, is replaced. */
+  #timedOut(slot: Slot, job: Job): void {
+    job.timer = undefined;
+    if (job.state !== JobState.Running || slot.inFlight.peek() !== job) return;
+    this.cutShort(slot, job, new TimeoutError(`The task ran past its timeout of ${job.timeoutMs} ms; its worker was stopped and will be replaced`));
+  }
+
+  /**
+   * Ends `job`, which runs alone on `slot`, and terminates its worker: the job fails with
+   * `error`, or, without one, it was withdrawn and its owner settles it.
+   */
+  cutShort(slot: Slot, job: Job, error: Error | undefined): void {
+    slot.takeOldest();
+    if (error === undefined) this.#queue.withdraw(job);
+    this.#queue.fail(job, error);
+    this.#workers.terminate(slot);
+  }
+
+  // ── workers going ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * `slot`'s worker cannot be sent anything any more (WorkerGoneError): `jobs`, which never reached
+   * it, go back to the front of the queue, not counted against it. It gets no more work, and is
+   * terminated once it has answered what it has (unless its exit comes first, as after any crash).
+   */
+  workerGone(slot: Slot, jobs: readonly Job[]): void {
+    this.#queue.requeue(jobs);
+    slot.quota = 0;
+    if (slot.inFlight.length === 0) {
+      slot.isolating = false;
+      this.#workers.terminate(slot);
+    }
+  }
+
+  /**
+   * A worker has exited (and is forgotten): a failed start, a crash with jobs unanswered, or an
+   * idle worker gone when nobody asked it to (a warning).
+   */
+  exited(slot: Slot, info: WorkerExitInfo): void {
+    const jobs = slot.takeAll();
+    const expected = slot.state === SlotState.Terminating || (slot.state === SlotState.Retiring && jobs.length === 0);
+    if (slot.state === SlotState.Starting) {
+      this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
+    } else if (jobs.length > 0) {
+      this.#recoverJobs(jobs, info);
+    } else if (!expected) {
+      process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
+    }
+  }
+
+  /**
+   * A worker died with jobs unanswered. With one, that job killed it. With several, results of
+   * finished ones may be lost with it and which one killed it is unknown, so all run again, each
+   * alone: a job that kills its worker when alone is the culprit.
+   */
+  #recoverJobs(jobs: Job[], info: WorkerExitInfo): void {
+    const first = jobs[0]!;
+    if (jobs.length === 1 || first.alone) {
+      const cause = info.error;
+      const detail = cause === undefined ? '' : `: ${messageOf(cause)}`;
+      this.#queue.fail(first, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
+      jobs = jobs.slice(1);
+    } else {
+      for (const job of jobs) job.runAloneFromNowOn();
+    }
+    const again: Job[] = [];
+    for (const job of jobs) {
+      // A withdrawn job is over: its result, if it came, is lost with its worker anyway.
+      if (job.state === JobState.Cancelled) this.#queue.fail(job, undefined);
+      else again.push(job);
+    }
+    this.#queue.requeue(again);
+  }
+
+  /**
+   * Whether `job` failed on `slot` with an error its worker's kind cannot get past but the
+   * fallback's can (the 'auto' context): then the pool moves, and the job goes back to the head
+   * of the queue to run on the fallback's workers. A chunk runs again whole, the items before the
+   * one that failed included: the results those gave on the first worker are dropped.
+   */
+  runsOnFallback(slot: Slot, job: Job, status: ResultStatus, value: unknown): boolean {
+    if (!slot.beforeFallback || job.state === JobState.Cancelled) return false;
+    let thrown: WireThrown;
+    if (status === ResultStatus.Threw) thrown = value as WireThrown;
+    else if (status === ResultStatus.ChunkThrew) thrown = (value as ChunkFailure)[2];
+    else return false;
+    const error = decodeThrown(thrown);
+    if (!this.#workers.fallbackTakes(slot, error)) return false;
+    this.#workers.moveToFallback(error);
+    this.#queue.requeue([job]);
+    return true;
+  }
+
+  /** Fails every pending job with `error`: those queued, and those in flight on every worker. */
+  failAll(error: Error): void {
+    for (const job of this.#queue.drain()) this.#queue.fail(job, error);
+    for (const slot of this.#workers.slots) {
+      for (const job of slot.takeAll()) this.#queue.fail(job, error);
+    }
+  }
+}
