@@ -4,6 +4,9 @@
  * runs alone (its worker is terminated), a worker that cannot be sent anything any more (its
  * jobs go back to the queue), a job the pool's fallback can run where this worker cannot, and
  * workers that fail to start (after STARTUP_FAILURE_LIMIT in a row the pool is broken).
+ *
+ * A job whose payload moved memory to its worker (`transfer()`; the codec's `sendsOnce`) is never
+ * sent again: what it moved went with that worker. It fails instead of running again.
  */
 import { decodeThrown } from '../error-codec.js';
 import { InitializerError, TimeoutError, WorkerCrashedError } from '../errors.js';
@@ -128,7 +131,7 @@ export class Recovery {
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
     } else if (jobs.length > 0) {
-      this.#recoverJobs(jobs, info);
+      this.#recoverJobs(slot, jobs, info);
     } else if (!expected) {
       process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
     }
@@ -139,12 +142,13 @@ export class Recovery {
    * finished ones may be lost with it and which one killed it is unknown, so all run again, each
    * alone: a job that kills its worker when alone is the culprit.
    */
-  #recoverJobs(jobs: Job[], info: WorkerExitInfo): void {
+  #recoverJobs(slot: Slot, jobs: Job[], info: WorkerExitInfo): void {
+    const cause = info.error;
+    const crashed = (why: string): WorkerCrashedError =>
+      new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${why}${cause === undefined ? '' : `: ${messageOf(cause)}`}`, info, cause === undefined ? undefined : { cause });
     const first = jobs[0]!;
     if (jobs.length === 1 || first.alone) {
-      const cause = info.error;
-      const detail = cause === undefined ? '' : `: ${messageOf(cause)}`;
-      this.#queue.fail(first, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
+      this.#queue.fail(first, crashed(''));
       jobs = jobs.slice(1);
     } else {
       for (const job of jobs) job.runAloneFromNowOn();
@@ -153,6 +157,7 @@ export class Recovery {
     for (const job of jobs) {
       // A withdrawn job is over: its result, if it came, is lost with its worker anyway.
       if (job.state === JobState.Cancelled) this.#queue.fail(job, undefined);
+      else if (slot.codec.sendsOnce(job.mode, job.payload)) this.#queue.fail(job, crashed(' before it answered; the buffers this task moved to it (transfer()) went with it, so it does not run again'));
       else again.push(job);
     }
     this.#queue.requeue(again);
@@ -162,7 +167,8 @@ export class Recovery {
    * Whether `job` failed on `slot` with an error its worker's kind cannot get past but the
    * fallback's can (the 'auto' context): then the pool moves, and the job goes back to the head
    * of the queue to run on the fallback's workers. A chunk runs again whole, the items before the
-   * one that failed included: the results those gave on the first worker are dropped.
+   * one that failed included: the results those gave on the first worker are dropped. A job that
+   * moved buffers to its worker does not run again: the pool moves, and it fails with its error.
    */
   runsOnFallback(slot: Slot, job: Job, status: ResultStatus, value: unknown): boolean {
     if (!slot.beforeFallback || job.state === JobState.Cancelled) return false;
@@ -173,6 +179,8 @@ export class Recovery {
     const error = decodeThrown(thrown);
     if (!this.#workers.fallbackTakes(slot, error)) return false;
     this.#workers.moveToFallback(error);
+    // The buffers it moved (transfer()) stayed in the worker: it fails with its own error.
+    if (slot.codec.sendsOnce(job.mode, job.payload)) return false;
     this.#queue.requeue([job]);
     return true;
   }
