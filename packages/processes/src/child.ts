@@ -162,10 +162,10 @@ function start(init: WorkerInit): void {
   runWorker(
     {
       codec: new PackedNumbersWorkerCodec({ lendsPayloads: reusedReads }),
-      post: (message) => {
+      post: (message, transfer) => {
         // After the pool has gone the process is on its way out; there is no one to answer.
         if (connection.destroyed) return;
-        const frame = encodeFrame(message);
+        const frame = encodeFrame(message, transfer);
         if (!writeFrames(connection, [frame])) holdBlocks(frame);
         watch(); // after the first message, READY
       },

@@ -206,11 +206,11 @@ export class ProcessExecutor implements Executor {
       get id() {
         return child.pid ?? -1; // (known a little later where another thread starts it)
       },
-      send: (message) => {
+      send: (message, transfer) => {
         // A child whose IPC channel has closed is leaving, or was told to by its task: it is sent
         // nothing more, and the pool ends it once it has answered what it has.
         if (exit !== undefined || socketDone || socket?.destroyed === true || !child.connected) throw new WorkerGoneError('the worker process has disconnected');
-        const frame = encodeFrame(message);
+        const frame = encodeFrame(message, transfer);
         if (queued !== undefined) {
           queued.push(frame);
           holdBlocks(frame);
