@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { task, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
+import { task, transfer, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
 import { byValue, fileWritten, useGates, usePools } from './conformance/helpers';
-import { hold, workerId } from './conformance/fixtures';
+import { describeOrChdir, hold, workerId } from './conformance/fixtures';
 import { gone } from './robustness/support';
 
 const FIXTURES = join(__dirname, 'fixtures');
@@ -227,6 +227,22 @@ describe("the 'auto' context", () => {
         expect(place?.isMainThread).toBe(true);
         expect(place?.pid).not.toBe(process.pid);
       }
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+
+  test('a task that moved buffers and cannot run in a thread fails with its own error, not run again; the pool moves all the same', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pool = newPool();
+      const first = Float64Array.from([1, 2, 3]);
+      await expect(pool.apply(describeOrChdir, [transfer(first, [first.buffer]), 2])).rejects.toMatchObject({ code: 'ERR_WORKER_UNSUPPORTED_OPERATION' });
+      expect(first.byteLength).toBe(0); // it went to the thread, and stayed there
+      expect(pool.context).toBe('fork');
+      const second = Float64Array.from([1, 2, 3]);
+      expect(await pool.apply(describeOrChdir, [transfer(second, [second.buffer]), 2])).toMatchObject({ kind: 'Float64Array', length: 3, sum: 6 });
+      expect(second.byteLength).toBe(0);
     } finally {
       emitWarning.mockRestore();
     }
