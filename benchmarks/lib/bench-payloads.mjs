@@ -3,11 +3,12 @@
  * task (tasks/payload-task.mjs) returns the array it was given. Throughput in MiB/s, counting
  * the bytes both ways (2 MiB a task). Each run sends the arrays copied and, where the system can
  * transfer buffers, once more with them transferred. Arrays are made before the clock starts,
- * fresh for every pass (a transferred buffer is gone from the sender).
+ * fresh for every pass (a transferred buffer is gone from the sender). Worker threads answering
+ * postMessage by hand (payloadFloors) run beside the pools: the floor no pool can beat.
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
 import { isolatedEntry } from './isolated.mjs';
-import { nodeSystems } from './pools.mjs';
+import { nodeSystems, payloadFloors } from './pools.mjs';
 import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
 const MIB = 2 ** 20;
@@ -53,7 +54,7 @@ export function nodeEntry(adapter, { workers, tasks }) {
 
 export async function payloads({ tasks, rounds, warmupRuns, workers, python, only }) {
   const entries = [
-    ...nodeSystems()
+    ...[...nodeSystems(), ...payloadFloors()]
       .filter((adapter) => picked(only, adapter.name))
       .map((adapter) => isolatedEntry(adapter, 'payloads', { workers, tasks })),
     ...(python === null
