@@ -4,7 +4,8 @@
  * instead of waiting for a new one. The spare is a clean process, as for `'spawn'`.
  */
 import type { Executor, WorkerEvents, WorkerHandle, WorkerInit } from '@mpool/core';
-import { ProcessExecutor, type BootedChild } from './process-executor.js';
+import { ProcessExecutor } from './process-executor.js';
+import type { BootedChild } from './process-worker.js';
 
 export interface ForkserverExecutorOptions {
   /** Extra Node flags for every child. */

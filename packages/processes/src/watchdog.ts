@@ -5,7 +5,8 @@
  */
 import { Socket } from 'node:net';
 import { workerData } from 'node:worker_threads';
-import { leaveSocketDir, LIFELINE_FD } from './lifeline.js';
+import { LIFELINE_FD } from './lifeline.js';
+import { leaveSocketDir } from './socket-dir.js';
 
 const socketPath = workerData as string;
 
