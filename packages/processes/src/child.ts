@@ -10,9 +10,7 @@
  * channel's before the pool has connected: this process exits.
  */
 import { createServer, Socket } from 'node:net';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { encodeThrown, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
 import { encodeFrame, FrameReader, READ_BUFFER_BYTES, writeFrames } from './frames.js';
@@ -45,7 +43,6 @@ class WorkerProcess {
   #handler: ((message: unknown) => void) | undefined;
   /** Messages that came before the run loop listened. */
   readonly #early: unknown[] = [];
-  #watched = false;
 
   constructor(socketPath: string, sendIpc: SendIpc) {
     this.#socketPath = socketPath;
@@ -68,7 +65,7 @@ class WorkerProcess {
   /**
    * The IPC channel closed. Before the pool has connected, that means that the pool went away
    * (its process died or dropped us): nothing to work for. Once it has, the socket's end says
-   * that (and the watchdog, when a task keeps this thread busy); a channel closed while the
+   * that (and the pool's reaper, when a task keeps this thread busy); a channel closed while the
    * socket is open was closed by a task, and the pool, which hears it too, sends nothing more and
    * ends this worker once it has answered what it was sent, none of which is dropped.
    */
@@ -163,12 +160,6 @@ class WorkerProcess {
   #run(init: WorkerInit): void {
     this.#state = ChildState.Running;
     const connection = this.#socket as Socket;
-    // The watchdog thread costs a few ms of this thread and some 30 ms of a core to start: it
-    // starts once the pool has heard that this worker is ready, beside its first task instead of
-    // before it; before then the worker runs only its own start-up, which ends by itself, and
-    // hears the pool go on its IPC channel. An initializer is the user's code and may not end: it
-    // gets the watchdog first.
-    if (init.initializer !== undefined) this.#watch();
     runWorker(
       {
         packsNumbers: true,
@@ -176,9 +167,7 @@ class WorkerProcess {
         post: (message) => {
           // After the pool has gone the process is on its way out; there is no one to answer.
           if (connection.destroyed) return true;
-          const written = writeFrames(connection, [encodeFrame(message)]);
-          this.#watch(); // after the first message, READY
-          return written;
+          return writeFrames(connection, [encodeFrame(message)]);
         },
         onMessage: (next) => {
           this.#handler = next;
@@ -193,30 +182,6 @@ class WorkerProcess {
       },
       init,
     );
-  }
-
-  #watch(): void {
-    if (this.#watched) return;
-    this.#watched = true;
-    startWatchdog(this.#socketPath);
-  }
-}
-
-/** Starts the watchdog thread (watchdog.ts), which ends this process once the pool's is gone. */
-function startWatchdog(socketPath: string): void {
-  if (process.platform === 'win32') return; // no lifeline there: a pipe's handle, not an fd
-  try {
-    const watchdog = new Worker(join(__dirname, 'watchdog.js'), {
-      workerData: socketPath,
-      // No copy of the environment, nor of fds to track: it reads none of them. (No heap limits:
-      // below V8's usual they save half a MiB and risk the thread running out at start-up.)
-      env: SHARE_ENV,
-      trackUnmanagedFds: false,
-    });
-    watchdog.unref(); // it never keeps the worker alive
-    watchdog.on('error', (error) => process.emitWarning(`mpool: a worker process's watchdog failed; the worker goes on without it (${inspect(error)})`));
-  } catch (error) {
-    process.emitWarning(`mpool: a worker process's watchdog could not start; the worker goes on without it (${inspect(error)})`);
   }
 }
 
