@@ -16,6 +16,7 @@ const processTasks = join(FIXTURES, 'process-tasks.mjs');
 const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
 const initialised = task<() => boolean>(processTasks, 'initialised');
 const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
+const loadedModules = task<(names: string[]) => string[]>(processTasks, 'loadedModules');
 const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
 interface Place {
@@ -84,6 +85,10 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     // maxYoungGenerationSizeMb is three semi-spaces: 3 gives 1 MiB each; 60 lets them grow from 4 to 20.
     expect(await newPool({ processes: 1, resourceLimits: { maxYoungGenerationSizeMb: 3 } }).apply(semiSpaceFlags, [])).toEqual({ min: 1, max: 1 });
     expect(await newPool({ processes: 1, resourceLimits: { maxYoungGenerationSizeMb: 60 } }).apply(semiSpaceFlags, [])).toEqual({ min: 4, max: 20 });
+  });
+
+  test('its workers start without a thread of their own or the crypto module: nothing of Node they do not use', async () => {
+    expect(await newPool(1).apply(loadedModules, [['worker_threads', 'crypto']])).toEqual([]);
   });
 
   test('a worker killed with SIGKILL mid-task fails that task with the signal, and is replaced', async () => {

@@ -4,7 +4,6 @@
  * of this thread's worker processes is gone (children.ts says when), or by the last worker to go
  * when the pool's process died without cleaning up (`leaveSocketDir`).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +18,12 @@ let socketCount = 0;
 /** A path for the next child's socket to listen on. */
 export function nextSocketPath(): string {
   socketCount++;
-  if (process.platform === 'win32') return `\\\\.\\pipe\\mpool-${process.pid}-${socketCount}-${randomBytes(6).toString('hex')}`;
+  if (process.platform === 'win32') {
+    // Required here, not above: a worker process loads this module too, and node:crypto takes it
+    // some milliseconds that it spends on nothing else.
+    const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
+    return `\\\\.\\pipe\\mpool-${process.pid}-${socketCount}-${randomBytes(6).toString('hex')}`;
+  }
   // Made again if something (a cleaner of the temporary folder) removed it since.
   if (socketDir === undefined || !existsSync(socketDir)) socketDir = makeSocketDir();
   return join(socketDir, `${socketCount}.sock`);
