@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { task, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
 import { byValue, fileWritten, useGates, usePools } from './conformance/helpers';
 import { hold, workerId } from './conformance/fixtures';
-import { gone } from './robustness/support';
+import { childrenOf, gone } from './robustness/support';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const processTasks = join(FIXTURES, 'process-tasks.mjs');
@@ -169,6 +169,46 @@ test("a worker that cannot read into a buffer of its own reads as before, and ma
   expect(run.stdout.trim()).toBe('true');
   // the workers did try, and took the other way
   expect(run.stderr).toContain('no socket around a moved handle');
+});
+
+/** The worker processes among the children of this process (those running mpool's worker entry). */
+function workerProcesses(): number[] {
+  return childrenOf(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith(join('processes', 'dist', 'child.js')));
+    } catch {
+      return false; // it ended while we looked
+    }
+  });
+}
+
+/** Resolves once `done()` holds; rejects, saying `what`, at the deadline. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + SPARE_LIMIT_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${SPARE_LIMIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How long a forkserver may take to start its spare once a worker has answered. */
+const SPARE_LIMIT_MS = 10_000;
+
+describe("the 'forkserver' context", () => {
+  const newPool = usePools('forkserver');
+
+  test('boots its spare once a worker has answered a task, not beside its workers while they boot', async () => {
+    const before = workerProcesses();
+    const started = (): number[] => workerProcesses().filter((pid) => !before.includes(pid));
+    const pool = newPool(2);
+    // Past the turns of the event loop in which a pool starts what it starts at once.
+    await new Promise(setImmediate);
+    await new Promise(setImmediate);
+    expect(started()).toHaveLength(2);
+    const [id] = await pool.map(workerId, [1], 1);
+    await until(() => started().length === 3, 'a spare beside the two workers');
+    expect(started()).toContain(pidOf(id as string));
+  });
 });
 
 describe("the 'auto' context", () => {
