@@ -9,7 +9,7 @@
  *                             at the pipe's end, as the list last said: kill -KILL PIDS; rm -rf DIRS
  *
  * The pipe's other end is this thread's alone, so it ends when the thread or the process does, and
- * when the last worker is gone, after an empty list. No worker pays for it (no thread, no fd of
+ * a second after the last worker is gone, told an empty list. No worker pays for it (no thread, no fd of
  * its own); the pool pays one `sh` while it has process workers. Python's multiprocessing has a
  * process of its own for the same reason: its resource tracker.
  *
@@ -49,6 +49,13 @@ const SHELL = '/bin/sh';
 const NOTHING = '.\n';
 
 /**
+ * How long a reaper with no worker left to mind waits for the next one before it goes. A pool that
+ * replaces its only worker (maxtasksperchild, a crash) starts the next one just after the last is
+ * gone: without the wait, each replacement would start a reaper too (a fork of this process).
+ */
+const IDLE_REAPER_MS = 1_000;
+
+/**
  * Reapers that may die unasked, one after another, before this thread stops starting them: one is
  * someone's mistake, several say that this system will not keep one alive.
  */
@@ -61,6 +68,8 @@ let reaper: ChildProcess | undefined;
 let unavailable = false;
 /** Reapers lost in a row: died while they had workers to mind. */
 let lost = 0;
+/** Set while the reaper has no worker to mind: it goes when this fires. */
+let idleTimer: NodeJS.Timeout | undefined;
 
 /**
  * Puts the worker `pid`, whose socket is made in `socketDir`, on the reaper's list, until its
@@ -81,25 +90,39 @@ function removable(dir: string): boolean {
   return basename(dir).startsWith('mpool-') && !/[\n\r]/.test(dir);
 }
 
-/** The worker `pid` is gone: off the list; with the last one, the reaper goes too. */
+/** The worker `pid` is gone: off the list; a while after the last one, the reaper goes too. */
 export function unwatch(pid: number): void {
   if (!watched.delete(pid)) return;
-  if (watched.size > 0) {
-    tell();
-  } else if (reaper !== undefined) {
-    const leaving = reaper;
-    reaper = undefined;
-    lost = 0;
-    leaving.stdin?.end(NOTHING);
+  if (reaper === undefined) return;
+  // The list is sent even when empty: a reaper told nothing to do does nothing if this process dies now.
+  tell();
+  if (watched.size === 0) {
+    idleTimer = setTimeout(letGo, IDLE_REAPER_MS);
+    idleTimer.unref();
   }
+}
+
+/** Ends the reaper, which has nothing to do. */
+function letGo(): void {
+  idleTimer = undefined;
+  const leaving = reaper;
+  if (leaving === undefined || watched.size > 0) return;
+  reaper = undefined;
+  lost = 0;
+  leaving.stdin?.end(NOTHING);
 }
 
 /** Sends the reaper the list as it is now, starting one where there is none. */
 function tell(): void {
+  if (idleTimer !== undefined && watched.size > 0) {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+  }
   reaper ??= startReaper();
   if (reaper === undefined) return;
   const dirs = new Set([...watched.values()].filter((dir) => dir !== ''));
-  const list = `k ${[...watched.keys()].join(' ')}\n${[...dirs].map((dir) => `d ${dir}\n`).join('')}.\n`;
+  const pids = watched.size === 0 ? '' : `k ${[...watched.keys()].join(' ')}\n`;
+  const list = `${pids}${[...dirs].map((dir) => `d ${dir}\n`).join('')}.\n`;
   // A small write to a pipe goes out at once, before this returns: the reaper has it even if this
   // process dies in the next instant.
   reaper.stdin?.write(list);
