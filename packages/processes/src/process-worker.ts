@@ -75,6 +75,7 @@ export interface BootedChild {
   kill(): Promise<void>;
 }
 
+/** A worker process, from its launch on: a booted child until `attach`, then the pool's handle on it. */
 export class ProcessWorker implements BootedChild, WorkerHandle {
   readonly #child: ChildLink;
   readonly #socketPath: string;
