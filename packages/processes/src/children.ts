@@ -4,6 +4,7 @@
  * sockets (socket-dir.ts).
  */
 import type { ChildLink } from './child-link.js';
+import { standDown } from './reaper.js';
 import { removeSocketDir } from './socket-dir.js';
 
 /** Every child started here and still alive, to kill if the process exits. */
@@ -28,6 +29,7 @@ function killAllOnExit(): void {
   // Runs on a normal exit and after an uncaught exception alike: no child outlives its parent.
   process.on('exit', () => {
     for (const child of living) child.kill('SIGKILL');
+    standDown();
     removeSocketDir();
   });
 }

@@ -102,6 +102,16 @@ export function unwatch(pid: number): void {
   }
 }
 
+/**
+ * This process is exiting and has killed its workers itself: the reaper is told that nothing is
+ * left to do (the write goes out before this returns), so that it does not kill their pids again
+ * once they are free.
+ */
+export function standDown(): void {
+  watched.clear();
+  reaper?.stdin?.write(NOTHING);
+}
+
 /** Ends the reaper, which has nothing to do. */
 function letGo(): void {
   idleTimer = undefined;
