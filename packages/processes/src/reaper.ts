@@ -45,6 +45,12 @@ done
 /** The shell that runs it: every POSIX system has one there. */
 const SHELL = '/bin/sh';
 
+/**
+ * The reaper's environment: where `rm` is on every POSIX system, and nothing of this process's,
+ * which a shell might otherwise act on.
+ */
+const REAPER_ENV = { PATH: '/usr/bin:/bin' };
+
 /** A list that asks for nothing: what the reaper is told before it is let go. */
 const NOTHING = '.\n';
 
@@ -141,7 +147,7 @@ function tell(): void {
 function startReaper(): ChildProcess | undefined {
   let started: ChildProcess;
   try {
-    started = spawn(SHELL, ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'] });
+    started = spawn(SHELL, ['-c', SCRIPT], { env: REAPER_ENV, stdio: ['pipe', 'ignore', 'ignore'] });
   } catch (error) {
     giveUp(error);
     return undefined;
