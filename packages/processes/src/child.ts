@@ -1,12 +1,11 @@
 /**
  * The entry of every process worker. Its socket listens on the path it is given, and the pool
- * hears so on the IPC channel, before this process loads the run loop: the pool connects while it
- * loads, which takes it longer than the pool takes, and finds the connection waiting when it is
- * ready (worker-process.ts takes it from there).
+ * hears so on the IPC channel, before this process loads the run loop: the pool connects, and
+ * sends the init message, while this process loads, and both are waiting when it is ready
+ * (worker-process.ts takes it from there).
  */
 import { createServer } from 'node:net';
 import { LISTENING_MESSAGE } from './messages.js';
-import { leaveSocketDir } from './socket-dir.js';
 
 const socketPath = process.argv[2];
 if (process.send === undefined || socketPath === undefined) throw new Error('mpool process worker: started without an IPC channel or a socket path');
@@ -17,17 +16,10 @@ const sendIpc = process.send.bind(process);
 const server = createServer({ pauseOnConnect: true });
 server.listen(socketPath);
 sendIpc([LISTENING_MESSAGE]);
-// Before the pool has connected, the channel's end means that the pool went away: nothing to
-// work for. (Once the worker runs, WorkerProcess says what the end means.)
-const leaveEarly = (): void => {
-  leaveSocketDir(socketPath);
-  process.exit(0);
-};
-process.on('disconnect', leaveEarly);
 
-// Loaded now, not above: the pool connects meanwhile.
+// Loaded now, not above: the pool connects meanwhile. (Nothing the IPC channel or the socket says
+// can be heard before this is done: this process's event loop has not run yet.)
 const { WorkerProcess } = require('./worker-process.js') as typeof import('./worker-process.js');
 const worker = new WorkerProcess(server, socketPath, sendIpc);
-process.removeListener('disconnect', leaveEarly);
 process.on('disconnect', () => worker.onDisconnect());
 process.on('uncaughtException', (error) => worker.onUncaught(error));
