@@ -18,7 +18,7 @@
  * marker fails to copy instead (its `misplaced` symbol) and so fails its task.
  */
 import { types } from 'node:util';
-import { MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { DataCloneError } from './errors.js';
 import { isTransfer, type TransferMarker } from './transfer.js';
 import { RunMode } from './wire.js';
@@ -152,12 +152,20 @@ export class Moves {
   #problemWith(item: unknown): string | undefined {
     if (this.#staged.includes(item as Movable)) return 'is listed twice';
     if (this.#listed.has(item)) return 'is moved already by another task in the same message';
-    if (item instanceof MessagePort) return undefined;
     if (types.isArrayBuffer(item)) return isDetached(item) ? 'is a detached ArrayBuffer: it was moved before' : undefined;
+    if (isMessagePort(item)) return undefined;
     if (types.isSharedArrayBuffer(item)) return 'is a SharedArrayBuffer, which workers share as it is: leave it out of the list';
     if (ArrayBuffer.isView(item)) return `is a ${kindOf(item)}, not an ArrayBuffer: list its .buffer`;
     return `(${kindOf(item)}) cannot be moved: transfer() moves ArrayBuffers and MessagePorts`;
   }
+}
+
+/**
+ * Whether `value` is a MessagePort, by Node's global class rather than an import of
+ * node:worker_threads: a worker process runs this, and loads no module it does not use.
+ */
+export function isMessagePort(value: unknown): value is MessagePort {
+  return typeof value === 'object' && value !== null && value instanceof globalThis.MessagePort;
 }
 
 /** Whether `buffer` has been detached (moved away). Node 20's ArrayBuffer has no `detached` yet. */

@@ -38,8 +38,7 @@
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import type { Socket } from 'node:net';
 import { isArrayBuffer } from 'node:util/types';
-import { MessagePort } from 'node:worker_threads';
-import { holdPacked, isOutgoingPacked } from '@mpool/core/worker';
+import { holdPacked, isMessagePort, isOutgoingPacked } from '@mpool/core/worker';
 import { bytesOf, copyView, viewKind, viewOn } from './views.js';
 
 /** Host-object tags of this format, written before Node's own encoding of a view. */
@@ -130,9 +129,12 @@ function frameLength(bytes: number): number {
 function movedBuffers(transfer: readonly unknown[] | undefined): ArrayBuffer[] {
   const buffers: ArrayBuffer[] = [];
   for (const item of transfer ?? []) {
-    if (item instanceof MessagePort) throw cloneError('a MessagePort cannot cross to or from a worker process: ports move between threads only');
-    if (!isArrayBuffer(item)) throw cloneError(`only ArrayBuffers move to or from a worker process, not ${Object.prototype.toString.call(item)}`);
-    buffers.push(item);
+    if (isArrayBuffer(item)) {
+      buffers.push(item);
+      continue;
+    }
+    if (isMessagePort(item)) throw cloneError('a MessagePort cannot cross to or from a worker process: ports move between threads only');
+    throw cloneError(`only ArrayBuffers move to or from a worker process, not ${Object.prototype.toString.call(item)}`);
   }
   return buffers;
 }
