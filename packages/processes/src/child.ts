@@ -11,6 +11,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { encodeThrown, PackedNumbersWorkerCodec, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
 import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames } from './frames.js';
+import { LastWord } from './last-word.js';
 import { leaveSocketDir } from './lifeline.js';
 import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
@@ -68,6 +69,14 @@ process.on('uncaughtException', (error) => {
   } else {
     process.exit(UNCAUGHT_EXIT_CODE);
   }
+});
+
+// However it ends but by a signal or an abort, the worker tells the pool how far it got, so that
+// the tasks it never started run elsewhere, unblamed. (Once the run loop has closed the socket,
+// the pool expects the exit, and there is nothing to tell.)
+const lastWord = new LastWord();
+process.on('exit', () => {
+  if (socket !== undefined && !closing) lastWord.tell(socket);
 });
 
 let handler: ((message: unknown) => void) | undefined;
@@ -162,6 +171,7 @@ function start(init: WorkerInit): void {
   runWorker(
     {
       codec: new PackedNumbersWorkerCodec({ lendsPayloads: reusedReads }),
+      progress: lastWord,
       post: (message) => {
         // After the pool has gone the process is on its way out; there is no one to answer.
         if (connection.destroyed) return;

@@ -13,12 +13,13 @@
  * by the thread that started it, which outlives it and so can reap it.
  */
 import { createConnection, type Socket } from 'node:net';
-import { decodeThrown, PackedNumbersCodec, typeScriptLoader, WorkerGoneError, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { decodeThrown, PackedNumbersCodec, typeScriptLoader, WorkerGoneError, type Executor, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WorkerLastWord, type WireThrown } from '@mpool/core';
 import { launch } from './child-host.js';
 import type { ChildLink } from './child-link.js';
 import { adopt, forget, nextSocketPath } from './children.js';
 import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
-import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
+import { readLastWord } from './last-word.js';
+import { INIT_MESSAGE, LAST_WORD_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 /** How long `terminate()` waits after SIGTERM before it sends SIGKILL. */
 export const TERMINATE_GRACE_MS = 500;
@@ -108,6 +109,8 @@ export class ProcessExecutor implements Executor {
     let ended: WorkerExitInfo | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let failure: unknown;
+    /** What the child said of its tasks on its way out (last-word.ts), if it could. */
+    let lastWord: WorkerLastWord | undefined;
     let referenced = true;
     let socket: Socket | undefined;
     let socketDone = false;
@@ -115,12 +118,14 @@ export class ProcessExecutor implements Executor {
     let queued: Frame[] | undefined = [];
 
     const onMessage = (message: unknown): void => {
-      if (Array.isArray(message) && message[0] === UNCAUGHT_MESSAGE) failure = decodeThrown(message[1] as WireThrown);
+      const kind: unknown = Array.isArray(message) ? message[0] : undefined;
+      if (kind === UNCAUGHT_MESSAGE) failure = decodeThrown((message as unknown[])[1] as WireThrown);
+      else if (kind === LAST_WORD_MESSAGE) lastWord = readLastWord(message as unknown[]);
       else events?.message(message);
     };
     const finish = (): void => {
       if (ended !== undefined || exit === undefined || !socketDone) return;
-      ended = { ...exit, error: failure };
+      ended = { ...exit, error: failure, lastWord };
       events?.exit(ended);
     };
     const connect = (): void => {
