@@ -26,7 +26,11 @@ export interface WorkerLimits {
  * `WorkerChannel.progress`): the pool then knows which of the tasks it sent were never started.
  */
 export interface WorkerLastWord {
-  /** Tasks it started in its life, in the order it was sent them: each task of a RUN message, a chunk as one. */
+  /**
+   * Tasks it started in its life, in the order it was sent them: each task of a RUN message, a
+   * chunk as one. It may wrap around as a 32-bit integer does (a count kept in an Int32Array):
+   * the scheduler reads it modulo 2^32.
+   */
   readonly started: number;
   /** Whether the last of them was still running: started, and its result not yet handed to the outbox. */
   readonly running: boolean;

@@ -144,7 +144,7 @@ export class Recovery {
    */
   #recoverJobs(jobs: Job[], info: WorkerExitInfo, answered: number): void {
     const word = info.lastWord;
-    if (word !== undefined && word.started > 0) this.#recoverByLastWord(jobs, info, word, answered);
+    if (word !== undefined && word.started !== 0) this.#recoverByLastWord(jobs, info, word, answered);
     else this.#recoverSuspects(jobs, info);
   }
 
@@ -174,8 +174,9 @@ export class Recovery {
    * ran alone already is the one, as without a word).
    */
   #recoverByLastWord(jobs: Job[], info: WorkerExitInfo, word: WorkerLastWord, answered: number): void {
-    // (A job cut short is answered already: the task the worker still ran is then none of these.)
-    const begun = Math.min(Math.max(word.started - answered, 0), jobs.length);
+    // Modulo 2^32, as the count may wrap (a few in flight, never near 2^31 apart). A job cut short
+    // is answered already: the task the worker still ran is then none of these.
+    const begun = Math.min(Math.max((word.started - answered) | 0, 0), jobs.length);
     const finished = word.running && begun > 0 ? begun - 1 : begun;
     if (finished < begun) {
       this.#crashed(jobs[finished]!, info);
