@@ -197,6 +197,28 @@ describe('a pool that moves buffers', () => {
     expect(second.tasks.map((task) => task.payload)).toEqual([[1], [3]]);
   });
 
+  test('a task that moved buffers to a worker that died before starting it fails with WorkerCrashedError, where the others it never started run elsewhere', async () => {
+    const { pool, executor } = fakePool(1);
+    const [first] = executor.workers;
+    first.ready();
+    await learnTasksAreTiny(first, pool.applyAsync(double, [0]));
+    const view = new Float64Array(2);
+    const results = [pool.applyAsync(double, [1]), pool.applyAsync(length, [transfer(view, [view.buffer])]), pool.applyAsync(double, [3])];
+    await settle();
+    expect(first.tasks).toHaveLength(4); // the three went together
+    first.exitSaying({ started: 1, running: false }); // it started none of them
+    const error = await results[1].get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as Error).message).toMatch(/^The worker this task was sent to died \(.*\) before it answered; the buffers this task moved to it \(transfer\(\)\) went with it, so it does not run again/);
+
+    const second = executor.workers[1]!;
+    second.ready();
+    await settle();
+    second.answer(double, { busyMs: TINY_MS });
+    expect(await Promise.all([results[0], results[2]])).toEqual([2, 6]);
+    expect(second.tasks.map((task) => task.payload)).toEqual([[1], [3]]);
+  });
+
   test("a map's chunk that moved buffers fails the map with WorkerCrashedError when its worker dies with others", async () => {
     const { pool, executor } = fakePool(1);
     const [first] = executor.workers;

@@ -23,3 +23,4 @@ const { WorkerProcess } = require('./worker-process.js') as typeof import('./wor
 const worker = new WorkerProcess(server, socketPath, sendIpc);
 process.on('disconnect', () => worker.onDisconnect());
 process.on('uncaughtException', (error) => worker.onUncaught(error));
+process.on('exit', () => worker.onExit());

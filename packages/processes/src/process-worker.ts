@@ -14,11 +14,12 @@
  * waits, Open, until `attach` hands it a pool's init data and listeners.
  */
 import { createConnection, type Socket } from 'node:net';
-import { decodeThrown, WorkerGoneError, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WireThrown } from '@mpool/core';
+import { decodeThrown, WorkerGoneError, type WorkerEvents, type WorkerExitInfo, type WorkerHandle, type WorkerInit, type WorkerLastWord, type WireThrown } from '@mpool/core';
 import type { ChildLink } from './child-link.js';
 import { forget } from './children.js';
 import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames, type Frame } from './frames.js';
-import { INIT_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
+import { readLastWord } from './last-word.js';
+import { INIT_MESSAGE, LAST_WORD_MESSAGE, LISTENING_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 
 /** How long `terminate()` waits after SIGTERM before it sends SIGKILL. */
 export const TERMINATE_GRACE_MS = 500;
@@ -87,6 +88,8 @@ export class ProcessWorker implements BootedChild, WorkerHandle {
   #ended: WorkerExitInfo | undefined;
   /** The first thing that went wrong: the child's uncaught error, a failed send, a bad frame. */
   #failure: unknown;
+  /** What the child said of its tasks on its way out (last-word.ts), if it could. */
+  #lastWord: WorkerLastWord | undefined;
   #referenced = true;
   #socket: Socket | undefined;
   /** Frames sent while Booting or Connecting, written once the socket connects. */
@@ -204,7 +207,9 @@ export class ProcessWorker implements BootedChild, WorkerHandle {
   }
 
   #onMessage(message: unknown): void {
-    if (Array.isArray(message) && message[0] === UNCAUGHT_MESSAGE) this.#failure = decodeThrown(message[1] as WireThrown);
+    const kind: unknown = Array.isArray(message) ? message[0] : undefined;
+    if (kind === UNCAUGHT_MESSAGE) this.#failure = decodeThrown((message as unknown[])[1] as WireThrown);
+    else if (kind === LAST_WORD_MESSAGE) this.#lastWord = readLastWord(message as unknown[]);
     else this.#events?.message(message);
   }
 
@@ -282,7 +287,7 @@ export class ProcessWorker implements BootedChild, WorkerHandle {
   /** Exited: reports how, to whoever the worker works for (or to `attach`, later). */
   #finish(): void {
     this.#enter(WorkerState.Exited);
-    this.#ended = { ...(this.#exit as ChildExit), error: this.#failure };
+    this.#ended = { ...(this.#exit as ChildExit), error: this.#failure, lastWord: this.#lastWord };
     this.#events?.exit(this.#ended);
   }
 }

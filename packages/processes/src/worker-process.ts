@@ -15,6 +15,7 @@ import { encodeThrown, PackedNumbersWorkerCodec, runWorker } from '@mpool/core/w
 import type { WorkerInit } from '@mpool/core';
 import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames } from './frames.js';
 import { INIT_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
+import { LastWord } from './last-word.js';
 import { leaveSocketDir } from './socket-dir.js';
 
 /** Node's exit code for an uncaught exception. */
@@ -45,6 +46,8 @@ export class WorkerProcess {
   #handler: ((message: unknown) => void) | undefined;
   /** Messages that came before the run loop listened. */
   readonly #early: unknown[] = [];
+  /** How far the run loop has got, for the pool to read if this process ends (last-word.ts). */
+  readonly #lastWord = new LastWord();
 
   /** Takes the pool's connection to `server`, which listens on `socketPath` (paused on connect). */
   constructor(server: Server, socketPath: string, sendIpc: SendIpc) {
@@ -71,6 +74,15 @@ export class WorkerProcess {
     if (this.#socket !== undefined && !this.#socket.destroyed) return;
     leaveSocketDir(this.#socketPath);
     process.exit(0);
+  }
+
+  /**
+   * The process is exiting, however but by a signal or an abort: it tells the pool how far it
+   * got, so that the tasks it never started run elsewhere, unblamed. (Once the run loop has closed
+   * the socket, the pool expects the exit, and there is nothing to tell.)
+   */
+  onExit(): void {
+    if (this.#state === ChildState.Running && this.#socket !== undefined) this.#lastWord.tell(this.#socket);
   }
 
   /**
@@ -161,6 +173,7 @@ export class WorkerProcess {
     runWorker(
       {
         codec: new PackedNumbersWorkerCodec({ lendsPayloads: this.#reusedReads }),
+        progress: this.#lastWord,
         post: (message, transfer) => {
           // After the pool has gone the process is on its way out; there is no one to answer.
           if (connection.destroyed) return;

@@ -1,10 +1,12 @@
 /**
  * The Executor on `worker_threads`: each worker is a `Worker` running `worker.js`, which hands its
- * `parentPort` to the shared run loop. Messages travel by structured clone.
+ * `parentPort` to the shared run loop. Messages travel by structured clone. How far a worker got
+ * with its tasks is in memory it shares with this thread, read when it exits (progress.ts).
  */
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { typeScriptLoader, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import { progressCells, readLastWord } from './progress.js';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
 
@@ -15,6 +17,8 @@ export interface ThreadWorkerData {
   readonly typeScript?: string;
   /** Its end of the port to this thread, when the executor serves one (`host`). */
   readonly creator?: MessagePort;
+  /** Where its run loop counts its tasks, for its last word (progress.ts). */
+  readonly progress: Int32Array;
 }
 
 export interface ThreadExecutorOptions {
@@ -39,12 +43,13 @@ export class ThreadExecutor implements Executor {
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
     // Under tsx, the thread registers tsx's hooks itself where its flags do not reach it.
     const typeScript = typeScriptLoader()?.packageJson;
-    let workerData: ThreadWorkerData = { init, typeScript };
+    const progress = progressCells();
+    let workerData: ThreadWorkerData = { init, typeScript, progress };
     const transferList: MessagePort[] = [];
     if (this.#options.host !== undefined) {
       const { port1, port2 } = new MessageChannel();
       this.#options.host(port1);
-      workerData = { init, typeScript, creator: port2 };
+      workerData = { init, typeScript, progress, creator: port2 };
       transferList.push(port2);
     }
     const worker = new Worker(WORKER_ENTRY, {
@@ -64,7 +69,7 @@ export class ThreadExecutor implements Executor {
       void worker.terminate();
     });
     worker.once('exit', (code) => {
-      events.exit({ code, signal: null, error: uncaught });
+      events.exit({ code, signal: null, error: uncaught, lastWord: readLastWord(progress) });
     });
     return {
       id: worker.threadId,
