@@ -6,7 +6,7 @@
  * Three ways in, one blur (`blurRows`), the same pixels out:
  *   blurShared   threads: the image and its output are SharedArrayBuffers every worker sees;
  *                a task blurs its strip straight into the shared output, and returns nothing
- *   blurStrip    processes: a task is given its strip with its halo, moved (transfer()), and
+ *   blurTile     processes: a task is given its strip with its halo, moved (transfer()), and
  *                hands the blurred rows back moved
  *   blurRows     the whole image on one thread, for the time to beat
  */
@@ -83,13 +83,14 @@ export function blurShared(src, dst, width, height, y0, y1, radius) {
 }
 
 /**
- * Processes: `strip` holds the image's rows from `top` on, the halo included; blurs rows `y0`…`y1`
- * and hands them back in a buffer of their own, moved rather than copied.
+ * Processes: a tile, whose `strip` holds the image's rows from `top` on, the halo included (moved
+ * here); blurs rows `y0`…`y1` and hands them back in a buffer of their own, moved rather than
+ * copied, with the row they start at.
  */
-export function blurStrip(strip, top, width, height, y0, y1, radius) {
-  const out = new Uint8ClampedArray((y1 - y0) * width * RGBA);
-  blurRows(strip, top, out, 0, width, height, y0, y1, radius);
-  return transfer(out, [out.buffer]);
+export function blurTile({ strip, top, width, height, y0, y1, radius }) {
+  const rows = new Uint8ClampedArray((y1 - y0) * width * RGBA);
+  blurRows(strip, top, rows, 0, width, height, y0, y1, radius);
+  return transfer({ y0, rows }, [rows.buffer]);
 }
 
 /** Which worker this is (process id and thread id). */

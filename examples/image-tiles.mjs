@@ -6,8 +6,9 @@
  *   thread   the image and its output are SharedArrayBuffers: every worker thread sees the same
  *            memory, each blurs its strips straight into the shared output, and nothing is copied
  *   spawn    worker processes share no memory: each strip (with the rows around it the blur reads)
- *            is sent with transfer(), and each blurred strip comes back the same way, copied once
- *            each way instead of serialized, and put in place in the output
+ *            is cut out and sent with transfer() through imapUnordered, and each blurred strip
+ *            comes back the same way, copied once each way instead of serialized, and is put in
+ *            place in the output as it comes, while the workers blur the next
  *
  * Each is timed on 1 worker and on N, against the same strips blurred one after another on this
  * thread, and every way must give the same pixels. With `--rounds`, each way runs that many times,
@@ -42,7 +43,7 @@ const rounds = Number(values.rounds);
 
 const tasks = new URL('./image-tiles-task.mjs', import.meta.url);
 const blurShared = task(tasks, 'blurShared');
-const blurStrip = task(tasks, 'blurStrip');
+const blurTile = task(tasks, 'blurTile');
 const workerTag = task(tasks, 'workerTag');
 
 /** An image painted in shared memory, and its strips as [first row, end row), as even as the rows allow. */
@@ -77,17 +78,22 @@ async function withSharedMemory(pool, { image, side, rowBytes, strips }) {
   return { ms: performance.now() - started, digest: digest(output) };
 }
 
-/** Processes: every strip, with its halo, moved to a worker, and its blurred rows moved back. */
+/**
+ * Processes: every strip, with its halo, cut out of the image and moved to a worker, and its
+ * blurred rows moved back. imapUnordered cuts the next strips while workers blur, and each
+ * strip's rows are put in place as they come, while others are still blurred.
+ */
 async function withTransfer(pool, { image, side, rowBytes, strips }) {
   const output = new Uint8ClampedArray(side * rowBytes);
   const started = performance.now();
-  const items = strips.map(([y0, y1]) => {
-    const top = Math.max(0, y0 - radius);
-    const strip = image.slice(top * rowBytes, Math.min(side, y1 + radius) * rowBytes);
-    return [transfer(strip, [strip.buffer]), top, side, side, y0, y1, radius];
-  });
-  const blurred = await pool.starmap(blurStrip, items, 1);
-  blurred.forEach((rows, i) => output.set(rows, strips[i][0] * rowBytes));
+  function* tiles() {
+    for (const [y0, y1] of strips) {
+      const top = Math.max(0, y0 - radius);
+      const strip = image.slice(top * rowBytes, Math.min(side, y1 + radius) * rowBytes);
+      yield transfer({ strip, top, width: side, height: side, y0, y1, radius }, [strip.buffer]);
+    }
+  }
+  for await (const { y0, rows } of pool.imapUnordered(blurTile, tiles())) output.set(rows, y0 * rowBytes);
   return { ms: performance.now() - started, digest: digest(output) };
 }
 
