@@ -17,6 +17,9 @@ const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
 const initialised = task<() => boolean>(processTasks, 'initialised');
 const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
 const loadedModules = task<(names: string[]) => string[]>(processTasks, 'loadedModules');
+const crashWithData = task<(bytes: number) => Promise<never>>(processTasks, 'crashWithData');
+/** Data big enough to travel beside its message on the process channel (64 KiB and more). */
+const BIG_DATA_BYTES = 100_000;
 const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
 interface Place {
@@ -89,6 +92,15 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
 
   test('its workers start without a thread of their own or the crypto module: nothing of Node they do not use', async () => {
     expect(await newPool(1).apply(loadedModules, [['worker_threads', 'crypto']])).toEqual([]);
+  });
+
+  test("an uncaught error that carries big data reaches the pool whole, as the crash's cause", async () => {
+    const error = await newPool(1).apply(crashWithData, [BIG_DATA_BYTES]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    const cause = (error as WorkerCrashedError).cause as Error & { data: Uint8Array };
+    expect(cause.message).toBe('crashed with data');
+    expect(cause.data).toHaveLength(BIG_DATA_BYTES);
+    expect(cause.data.every((byte) => byte === 7)).toBe(true);
   });
 
   test('a worker killed with SIGKILL mid-task fails that task with the signal, and is replaced', async () => {

@@ -185,6 +185,11 @@ export function writeFrames(socket: Socket, frames: readonly Frame[]): boolean {
   return socket.writableLength === 0;
 }
 
+/** All of `frame` in one buffer, in the order `writeFrames` writes it: for one write that must go whole. */
+export function frameBytes(frame: Frame): Buffer {
+  return Buffer.concat([...frame.apart, frame.head, ...frame.blocks]);
+}
+
 /** `frame` was not written out when its send returned: its blocks' memory must stay as it is (holdPacked). */
 export function holdBlocks(frame: Frame): void {
   for (const block of frame.blocks) holdPacked(block);
