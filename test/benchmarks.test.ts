@@ -43,6 +43,7 @@ interface Report {
   ratios: { benchmark: string; mpool: string; peer: string; ratio: number }[];
 }
 
+/** The pools, each measured in every benchmark. */
 const NODE_SYSTEMS = [
   'mpool thread',
   'piscina',
@@ -124,11 +125,18 @@ test('map and transfer are measured exactly where the system has them', () => {
     expect(tiny.systems[name].map).toBeNull();
     expect(tiny.systems[name].mapBackToBack).toBeNull();
   }
-  // mpool has no transfer lists: its cell is n/a, never a number.
-  for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver']) expect(payloads.systems[name].transferred).toBeNull();
-  for (const name of ['piscina', 'tinypool', 'workerpool']) {
+  // transfer() on every mpool context (copied once on processes), and the peers' own transfer lists.
+  for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver', 'piscina', 'tinypool', 'workerpool', 'worker_threads by hand']) {
     expect(isMeasurement(payloads.systems[name].transferred?.median ?? Number.NaN)).toBe(true);
   }
+  for (const name of ['tinypool child_process', 'workerpool process']) expect(payloads.systems[name].transferred).toBeNull();
+});
+
+test('worker threads answering postMessage by hand are measured beside the pools in the payload benchmark only', () => {
+  const { tiny, pi, payloads, startup } = report.benchmarks;
+  expect(isMeasurement(payloads.systems['worker_threads by hand'].copied.median)).toBe(true);
+  for (const benchmark of [tiny, pi, startup]) expect(Object.keys(benchmark.systems)).not.toContain('worker_threads by hand');
+  expect(markdown).toContain('| worker_threads by hand | threads |');
 });
 
 test('Python is measured when python3 is there, and mpool is set against every peer', () => {
@@ -138,7 +146,8 @@ test('Python is measured when python3 is there, and mpool is set against every p
     expect(isMeasurement(report.benchmarks.tiny.systems['Python multiprocessing.Pool'].map?.median ?? Number.NaN)).toBe(true);
   }
   const peers = new Set(report.ratios.map((r) => r.peer));
-  const systems = [...Object.keys(report.benchmarks.tiny.systems), ...Object.keys(report.benchmarks.startup.systems)];
+  const { tiny, payloads, startup } = report.benchmarks;
+  const systems = [...Object.keys(tiny.systems), ...Object.keys(payloads.systems), ...Object.keys(startup.systems)];
   expect(peers).toEqual(new Set(systems.filter((name) => !name.startsWith('mpool '))));
   for (const r of report.ratios) expect(isMeasurement(r.ratio)).toBe(true);
 });
@@ -158,6 +167,17 @@ test('the machine is described, and the Markdown table and the SVG chart are wri
 test('the quick run leaves the full results in benchmarks/results alone', () => {
   expect(latestTimes()).toEqual(before);
 });
+
+test('the image benchmark times the image example on one thread and on pools of 1 and 2 workers, threads and processes', async () => {
+  await execFileAsync(process.execPath, [join(ROOT, 'benchmarks', 'image.mjs'), '--quick', '--out', outDir], { cwd: ROOT, timeout: QUICK_RUN_LIMIT_MS });
+  type Way = { oneWorkerMs: number; workersMs: number; speedUpOverOneWorker: number; speedUpOverOneThread: number };
+  const image = JSON.parse(readFileSync(join(outDir, 'image.json'), 'utf8')) as { preset: string; result: { oneThreadMs: number; samePixels: boolean; contexts: Record<string, Way> } };
+  expect(image.preset).toBe('quick');
+  expect(image.result.samePixels).toBe(true);
+  expect(isMeasurement(image.result.oneThreadMs)).toBe(true);
+  expect(Object.keys(image.result.contexts)).toEqual(['thread', 'spawn']);
+  for (const way of Object.values(image.result.contexts)) for (const value of Object.values(way)) expect(isMeasurement(value)).toBe(true);
+}, QUICK_RUN_LIMIT_MS);
 
 test('the after-burst benchmark maps on mpool spawn and Python after a burst and once settled, with page faults', async () => {
   const out = join(outDir, 'after-burst.json');

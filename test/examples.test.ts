@@ -51,6 +51,18 @@ test('pi estimates pi on 1 and 2 workers, on threads and on processes', async ()
   expect(linesStartingWith(output, 'spawn')).toHaveLength(3);
 });
 
+test('image-tiles blurs an image in strips on threads over shared memory and on processes with transfer(), the same pixels every way', async () => {
+  const output = await runExample('image-tiles.mjs', ['--size', '256', '--tiles', '8', '--workers', '2']);
+  expect(output).toContain('box blur, radius 2, of a 256×256 RGBA image (0.3 MiB) in 8 strips');
+  expect(output).toMatch(/one thread, no pool +\d+ ms/);
+  for (const [context, how] of [['thread', 'SharedArrayBuffer'], ['spawn', 'transfer\\(\\)']]) {
+    expect(output).toMatch(new RegExp(`${context} +1 worker , ${how} +\\d+ ms`));
+    expect(output).toMatch(new RegExp(`${context} +2 workers, ${how} +\\d+ ms`));
+    expect(output).toMatch(new RegExp(`${context} +speed-up with 2 workers: \\d+\\.\\d+× over 1 worker, \\d+\\.\\d+× over one thread`));
+  }
+  expect(output).toContain('same pixels every way: true');
+});
+
 test('pi-cluster estimates pi through BullMQ on one mpool-worker and on two, and stops the Redis and workers it started', async () => {
   // Its own Redis server, as a reader runs it (the tests' global setup has made sure there is one to start).
   const output = await runExample('pi-cluster.mjs', ['--terms', '2000000', '--chunks', '4']);

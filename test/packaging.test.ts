@@ -2,7 +2,8 @@
  * mpool as users get it: every package packed by pnpm (which writes real versions in place of
  * `workspace:*`), installed by npm into an empty project, and used from an ES module, a CommonJS
  * script and TypeScript checked without `skipLibCheck`, with and without the DOM lib, under
- * `nodenext` and `node10` resolution. The README's first example runs as written.
+ * `nodenext` and `node10` resolution, `@mpool/pool/transfer` included. The README's first example
+ * runs as written.
  *
  * One pack and one install serve every test (about 20 s in all on 2 cores, most of it npm and tsc).
  */
@@ -82,13 +83,16 @@ function readmeExample(): Map<string, string> {
 const COMMONJS_PROGRAM = `
 const { join } = require('node:path');
 const { Pool, task, getContext } = require('@mpool/pool');
+const { transfer } = require('@mpool/pool/transfer');
 
 const sqr = task(join(__dirname, 'tasks.mjs'), 'sqr');
 
 async function main() {
   for (const pool of [new Pool(2), getContext('spawn').Pool(2)]) {
     try {
-      console.log(pool.context, await pool.apply(sqr, [6]), JSON.stringify(await pool.map((x) => x + 1, [1, 2, 3])));
+      const view = new Float64Array(3);
+      const moved = await pool.apply((v) => v.length, [transfer(view, [view.buffer])]);
+      console.log(pool.context, await pool.apply(sqr, [6]), JSON.stringify(await pool.map((x) => x + 1, [1, 2, 3])), moved, view.byteLength);
     } finally {
       await pool.terminate();
     }
@@ -128,12 +132,19 @@ export async function reached(remote: Remote<{ total(n: number): number; label: 
   return \`\${await remote.label} \${total}\`;
 }
 
+export async function moved(pool: Pool): Promise<number> {
+  const view = new Float64Array(8);
+  const back: Float64Array = await pool.apply((v: Float64Array) => v, [transfer(view, [view.buffer])]);
+  const fromTask: number = markForReturn(back.length, []);
+  return fromTask;
+}
+
 export async function wrongArgumentsDoNotCompile(pool: Pool): Promise<void> {
   // @ts-expect-error a string where the task takes a number
   await pool.apply(sqr, ['6']);
 }
 `;
-const TYPED_IMPORTS = "{ Manager, MpoolError, Pool, PoolStateError, task, type AsyncResult, type Remote, type Shared, type TaskRef } from '@mpool/pool'";
+const TYPED_IMPORTS = "{ Manager, MpoolError, Pool, PoolStateError, task, transfer, type AsyncResult, type Remote, type Shared, type TaskRef } from '@mpool/pool';\nimport { transfer as markForReturn } from '@mpool/pool/transfer'";
 const TYPED_ESM = `import { dirname, join } from 'node:path';\nimport { fileURLToPath } from 'node:url';\nimport ${TYPED_IMPORTS};\n\nconst __dirname = dirname(fileURLToPath(import.meta.url));\n${TYPED_BODY}`;
 const TYPED_CJS = `import { join } from 'node:path';\nimport ${TYPED_IMPORTS};\n${TYPED_BODY}`;
 
@@ -251,7 +262,7 @@ describe('installed with npm into an empty project', () => {
 
   test('require() works from a CommonJS script, on threads and processes', async () => {
     const output = await run(process.execPath, ['commonjs.cjs'], project);
-    expect(output.trim().split('\n')).toEqual(['thread 36 [2,3,4]', 'spawn 36 [2,3,4]']);
+    expect(output.trim().split('\n')).toEqual(['thread 36 [2,3,4] 3 0', 'spawn 36 [2,3,4] 3 0']);
   });
 
   test.each(TS_SETUPS)('TypeScript type-checks without skipLibCheck under $name resolution (DOM lib: $dom)', async (setup) => {

@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { task, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
+import { task, transfer, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
 import { byValue, fileWritten, useGates, usePools } from './conformance/helpers';
-import { hold, workerId } from './conformance/fixtures';
+import { describeOrChdir, hold, workerId } from './conformance/fixtures';
 import { childrenOf, gone } from './robustness/support';
 
 const FIXTURES = join(__dirname, 'fixtures');
@@ -17,6 +17,9 @@ const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
 const initialised = task<() => boolean>(processTasks, 'initialised');
 const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
 const loadedModules = task<(names: string[]) => string[]>(processTasks, 'loadedModules');
+const crashWithData = task<(bytes: number) => Promise<never>>(processTasks, 'crashWithData');
+/** Data big enough to travel beside its message on the process channel (64 KiB and more). */
+const BIG_DATA_BYTES = 100_000;
 const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
 interface Place {
@@ -89,6 +92,15 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
 
   test('its workers start without a thread of their own or the crypto module: nothing of Node they do not use', async () => {
     expect(await newPool(1).apply(loadedModules, [['worker_threads', 'crypto']])).toEqual([]);
+  });
+
+  test("an uncaught error that carries big data reaches the pool whole, as the crash's cause", async () => {
+    const error = await newPool(1).apply(crashWithData, [BIG_DATA_BYTES]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    const cause = (error as WorkerCrashedError).cause as Error & { data: Uint8Array };
+    expect(cause.message).toBe('crashed with data');
+    expect(cause.data).toHaveLength(BIG_DATA_BYTES);
+    expect(cause.data.every((byte) => byte === 7)).toBe(true);
   });
 
   test('a worker killed with SIGKILL mid-task fails that task with the signal, and is replaced', async () => {
@@ -272,6 +284,22 @@ describe("the 'auto' context", () => {
         expect(place?.isMainThread).toBe(true);
         expect(place?.pid).not.toBe(process.pid);
       }
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+
+  test('a task that moved buffers and cannot run in a thread fails with its own error, not run again; the pool moves all the same', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pool = newPool();
+      const first = Float64Array.from([1, 2, 3]);
+      await expect(pool.apply(describeOrChdir, [transfer(first, [first.buffer]), 2])).rejects.toMatchObject({ code: 'ERR_WORKER_UNSUPPORTED_OPERATION' });
+      expect(first.byteLength).toBe(0); // it went to the thread, and stayed there
+      expect(pool.context).toBe('fork');
+      const second = Float64Array.from([1, 2, 3]);
+      expect(await pool.apply(describeOrChdir, [transfer(second, [second.buffer]), 2])).toMatchObject({ kind: 'Float64Array', length: 3, sum: 6 });
+      expect(second.byteLength).toBe(0);
     } finally {
       emitWarning.mockRestore();
     }

@@ -4,7 +4,7 @@
  * not compile (ts-jest type-checks this file: a broken expectation fails the suite).
  */
 import { join } from 'node:path';
-import { getContext, Pool, task, type AsyncResult, type PoolOptions } from '@mpool/pool';
+import { getContext, Pool, task, transfer, type AsyncResult, type PoolOptions } from '@mpool/pool';
 
 const values = join(__dirname, 'fixtures', 'values.mjs');
 const sqr = task<(x: number) => number>(values, 'sqr');
@@ -30,6 +30,14 @@ describe('typed tasks', () => {
     expect([fromArrow, fromFunction, fromRef, fromAsyncRef, await handle]).toEqual([42, 42, 36, 36, 42]);
     expect([mapped, starmapped, strings]).toEqual([[1, 4, 9], [2, 12], ['1', '2']]);
   });
+
+  test('transfer() stands for its value in the types: arguments, map items and results keep theirs', async () => {
+    const view = Float64Array.from([1, 2, 3]);
+    const length: number = await pool.apply((v: Float64Array) => v.length, [transfer(view, [view.buffer])]);
+    const views = [Float64Array.from([4]), Float64Array.from([5, 6])];
+    const back: Float64Array[] = await pool.map((v: Float64Array) => v, views.map((v) => transfer(v, [v.buffer])));
+    expect([length, back.map((v) => v.length)]).toEqual([3, [1, 2]]);
+  });
 });
 
 /**
@@ -48,6 +56,10 @@ export async function wrongArgumentsDoNotCompile(pool: Pool): Promise<void> {
   // @ts-expect-error the result is a number, not a string
   const wrong: string = await pool.apply(sqr, [6]);
   void wrong;
+  // @ts-expect-error a marker of a string where the task takes a number
+  await pool.apply(sqr, [transfer('6', [])]);
+  // @ts-expect-error transfer() moves buffers and ports, not numbers
+  transfer(6, [6]);
 }
 
 /** PoolOptions, as users write them apart from the call, hold the 'bullmq' context's options too. */

@@ -6,7 +6,7 @@
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
 import { isolatedEntry } from './isolated.mjs';
-import { nodeSystems, startupSystems } from './pools.mjs';
+import { systemsFor } from './pools.mjs';
 import { PYTHON_STARTUP_SYSTEMS, PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
 /** A Node system as an entry of `runInterleaved`, run in a process of its own (lib/node-runner.mjs). */
@@ -33,7 +33,7 @@ export function nodeEntry(adapter, { workers }) {
 
 export async function startup({ rounds, warmupRuns, workers, python, only }) {
   const entries = [
-    ...[...nodeSystems(), ...startupSystems()]
+    ...systemsFor('startup')
       .filter((adapter) => picked(only, adapter.name))
       .map((adapter) => isolatedEntry(adapter, 'startup', { workers })),
     ...(python === null

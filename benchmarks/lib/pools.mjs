@@ -13,13 +13,17 @@
  *   echoMove(array)         → the same with the buffer transferred (absent: the library cannot)
  *   close()                 → Promise, once the workers are gone
  *
+ * `payloadFloors()` adds what no pool can beat, for the payload benchmark alone: worker threads
+ * answering postMessage by hand.
+ *
  * Every pool has its own worker module under tasks/, as its library requires. The process pools
  * that default to JSON over the IPC channel are given Node's 'advanced' serialization (structured
  * clone), without which a Float64Array does not survive the trip.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Pool, task } from '@mpool/pool';
+import { Worker } from 'node:worker_threads';
+import { Pool, task, transfer } from '@mpool/pool';
 import { Piscina } from 'piscina';
 import { FixedClusterPool, FixedThreadPool } from 'poolifier';
 import { Tinypool } from 'tinypool';
@@ -28,17 +32,21 @@ import workerpool from 'workerpool';
 const tasksDir = new URL('../tasks/', import.meta.url);
 const taskFile = (name) => new URL(name, tasksDir);
 
-/** mpool in `context` ('thread', 'spawn' or 'forkserver'). It has no transfer lists yet. */
+/**
+ * mpool in `context` ('thread', 'spawn' or 'forkserver'). `transfer()` moves buffers between
+ * threads; to and from processes it copies them once, beside the message.
+ */
 function mpool(context) {
   const module = taskFile('mpool-tasks.mjs');
   const inc = task(module, 'inc');
   const partialPi = task(module, 'partialPi');
   const echo = task(module, 'echo');
+  const echoMove = task(module, 'echoMove');
   return {
     name: `mpool ${context}`,
     library: 'mpool',
     runsOn: context === 'thread' ? 'thread' : 'process',
-    transfer: null,
+    transfer: 'both',
     open(workers) {
       const pool = new Pool({ processes: workers, context });
       return {
@@ -47,6 +55,7 @@ function mpool(context) {
         incMap: (xs, chunksize) => pool.map(inc, xs, chunksize),
         pi: (first, last) => pool.applyAsync(partialPi, [first, last]),
         echo: (array) => pool.applyAsync(echo, [array]),
+        echoMove: (array) => pool.applyAsync(echoMove, [transfer(array, [array.buffer])]),
         close: () => pool.terminate(),
       };
     },
@@ -225,4 +234,54 @@ export function nodeSystems() {
     workerpoolSystem('process'),
     poolifier('cluster'),
   ];
+}
+
+/**
+ * The floor: `workers` worker threads (tasks/bare-worker.mjs), each sent every other array by
+ * postMessage, answering with it; the arrays copied or, for `echoMove`, transferred both ways.
+ */
+function bareWorkerThreads() {
+  return {
+    name: 'worker_threads by hand',
+    library: 'node:worker_threads',
+    runsOn: 'thread',
+    transfer: 'both',
+    open(workers) {
+      const threads = Array.from({ length: workers }, () => new Worker(taskFile('bare-worker.mjs')));
+      const waiting = new Map();
+      let next = 0;
+      for (const thread of threads) {
+        thread.on('message', ([id, array]) => {
+          waiting.get(id).resolve(array);
+          waiting.delete(id);
+        });
+        thread.on('error', (error) => {
+          for (const { reject } of waiting.values()) reject(error);
+          waiting.clear();
+        });
+      }
+      const send = (array, moved) =>
+        new Promise((resolve, reject) => {
+          const id = next++;
+          waiting.set(id, { resolve, reject });
+          threads[id % workers].postMessage([id, array, moved], moved ? [array.buffer] : []);
+        });
+      return {
+        echo: (array) => send(array, false),
+        echoMove: (array) => send(array, true),
+        close: () => Promise.all(threads.map((thread) => thread.terminate())),
+      };
+    },
+  };
+}
+
+/** Systems that are not pools, measured beside them in the payload benchmark only. */
+export function payloadFloors() {
+  return [bareWorkerThreads()];
+}
+
+/** The systems `benchmark` measures: every pool, and those of that benchmark alone. */
+export function systemsFor(benchmark) {
+  const own = { startup: startupSystems, payloads: payloadFloors }[benchmark];
+  return [...nodeSystems(), ...(own === undefined ? [] : own())];
 }

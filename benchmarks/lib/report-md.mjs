@@ -91,6 +91,7 @@ function ratiosTable(report) {
     ['tiny', 'mapBackToBack', 'back to back'],
     ['pi', 'speedup', 'pi speed-up'],
     ['payloads', 'copied', 'payloads copied'],
+    ['payloads', 'transferred', 'transferred'],
     ['startup', 'ms', 'start-up ms'],
   ];
   const peers = systemNames(report).filter((name) => !name.startsWith('mpool '));

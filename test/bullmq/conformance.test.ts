@@ -1,5 +1,6 @@
 /**
- * The conformance suite's core on the 'bullmq' context: apply, map, imap, errors, crashes and a
+ * The conformance suite's core on the 'bullmq' context: apply, map, imap, errors, transfer (which
+ * a cluster copies), crashes and a
  * pool's lifecycle, on two mpool-worker processes serving the default queue of the tests' Redis.
  */
 import { conformance } from '../conformance/suite';
@@ -10,7 +11,7 @@ process.env.MPOOL_REDIS_URL = redisUrl();
 
 const crew = useWorkers('mpool', 2);
 
-conformance('bullmq', ['apply', 'map', 'imap', 'errors', 'crashes', 'lifecycle']);
+conformance('bullmq', ['apply', 'map', 'imap', 'errors', 'transfer', 'crashes', 'lifecycle']);
 
 test('the pools left no job behind, but the one of the program that died, and their workers are still serving', async () => {
   // The program whose applyAsync callback throws unhandled dies before it can remove its job's

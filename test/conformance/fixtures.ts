@@ -21,6 +21,28 @@ export const triple = task<(x: number) => number>(values);
 export const describeArrival = task<(value: unknown) => string>(values, 'describeArrival');
 export const floatsFrom = task<(from: number, n?: number) => Float64Array>(values, 'floatsFrom');
 
+const transfers = fixture('transfers.mjs');
+/** What a view arrived as (see fixtures/transfers.mjs). */
+export interface ViewShape {
+  kind: string;
+  length: number;
+  byteOffset: number;
+  bufferBytes: number;
+  first: number;
+  sum: number;
+}
+export const describeView = task<(view: ArrayBufferView & ArrayLike<number>) => ViewShape>(transfers, 'describeView');
+export const describeViews = task<(...views: (ArrayBufferView & ArrayLike<number>)[]) => ViewShape[]>(transfers, 'describeViews');
+export const makeMoved = task<(length: number, fill?: number) => Float64Array>(transfers, 'makeMoved');
+export const bumpMoved = task<(view: Float64Array) => Float64Array>(transfers, 'bumpMoved');
+export const addMoved = task<(view: Float64Array, amount: number) => Float64Array>(transfers, 'addMoved');
+export const keptByteLength = task<() => number>(transfers, 'keptByteLength');
+export const moveTwice = task<(length: number) => Float64Array>(transfers, 'moveTwice');
+export const moveView = task<(length: number) => Float64Array>(transfers, 'moveView');
+export const sayOnPort = task<(port: import('node:worker_threads').MessagePort, text: string) => string>(transfers, 'sayOnPort');
+export const writeShared = task<(shared: SharedArrayBuffer, index: number, value: number) => string>(transfers, 'writeShared');
+export const describeOrChdir = task<(view: Float64Array, item: number) => ViewShape>(transfers, 'describeOrChdir');
+
 const errors = fixture('errors.mjs');
 export const throwTypeError = task<(message: string) => never>(errors, 'throwTypeError');
 export const throwWithProps = task<(message: string) => never>(errors, 'throwWithProps');

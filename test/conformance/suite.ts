@@ -15,6 +15,7 @@ import { mapTests } from './map';
 import { schedulingTests } from './scheduling';
 import { taskErrorTests } from './task-errors';
 import { taskTests } from './tasks';
+import { transferTests } from './transfer';
 
 const PARTS = {
   apply: applyTests,
@@ -22,6 +23,7 @@ const PARTS = {
   imap: imapTests,
   errors: errorTests,
   data: dataTests,
+  transfer: transferTests,
   tasks: taskTests,
   taskErrors: taskErrorTests,
   scheduling: schedulingTests,

@@ -10,7 +10,7 @@
  *   returnvalue  [busyMs, status, value, status, value, …]: as a worker's RESULTS message
  */
 import { createHash } from 'node:crypto';
-import { deserialize, serialize } from 'node:v8';
+import { DefaultDeserializer, serialize } from 'node:v8';
 import type { FnSpec } from '@mpool/core';
 
 /** The layout of a job's data and return value; a worker refuses jobs of another. */
@@ -35,8 +35,26 @@ export function pack(value: unknown): string {
   return serialize(value).toString('base64');
 }
 
+/**
+ * Node's deserializer, but every typed array, Buffer and DataView it gives has a buffer of its own
+ * (Node's own makes them views of the bytes being read): a task that hands back what it was
+ * given with `transfer(view, [view.buffer])` then moves that view's bytes, not the whole job's,
+ * and the items of a chunk do not share one buffer.
+ */
+class OwnViews extends DefaultDeserializer {
+  _readHostObject(): ArrayBufferView {
+    const view = (DefaultDeserializer.prototype as unknown as { _readHostObject(this: DefaultDeserializer): ArrayBufferView })._readHostObject.call(this);
+    const bytes = new Uint8Array(view.byteLength);
+    bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    const Kind = view.constructor as new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+    return new Kind(bytes.buffer, 0, view.byteLength / ((view as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1));
+  }
+}
+
 export function unpack(text: string): unknown {
-  return deserialize(Buffer.from(text, 'base64'));
+  const deserializer = new OwnViews(Buffer.from(text, 'base64'));
+  deserializer.readHeader();
+  return deserializer.readValue();
 }
 
 /** A short, stable name for a setup's packed bytes. */

@@ -10,6 +10,7 @@
  * A job that fails (BullMQ gave up on it: it stalled on every worker that took it) ends the lane
  * as a crash ends a worker: the scheduler fails its one task, or runs its tasks again, each alone.
  */
+import { MessagePort } from 'node:worker_threads';
 import { isPluginHandle, MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerEvents, type WorkerHandle } from '@mpool/core';
 import { encodeThrown } from '@mpool/core/worker';
 import { JOB_FORMAT, pack, unpack, type JobData } from './job-codec.js';
@@ -35,6 +36,7 @@ interface Segment {
   remote: unknown[] | undefined;
 }
 
+const PORT_ACROSS_MACHINES = "a MessagePort cannot cross machines: the 'bullmq' context runs tasks on other machines; ports move between threads only";
 const SHARED_ACROSS_MACHINES = "a shared object of a Manager cannot cross machines: the 'bullmq' context runs tasks on other machines, which cannot reach the objects of this one; pass plain values, or keep the state in Redis or a database";
 
 /** Whether a task's payload holds a shared object's handle (where a worker would look for one). */
@@ -74,10 +76,13 @@ export class Lane implements WorkerHandle {
     );
   }
 
-  send(message: unknown[]): void {
+  /** `transfer`: a cluster copies what the codec would move; a MessagePort cannot cross machines. */
+  send(message: unknown[], transfer?: readonly unknown[]): void {
     if (this.#ended) return;
     switch (message[0]) {
       case MessageKind.Run:
+        // As an argument that cannot be copied: the scheduler fails that task alone with DataCloneError.
+        if (transfer?.some((item) => item instanceof MessagePort) === true) throw new TypeError(PORT_ACROSS_MACHINES);
         this.#run(message);
         break;
       case MessageKind.Stop:

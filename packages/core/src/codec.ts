@@ -13,13 +13,15 @@
  * channel that serializes, as the process backend's does: chunks of numbers travel as bytes).
  * A codec may keep memory from message to message: `post` is where it knows a message has gone.
  *
- * Moving buffers instead of copying them (a `transfer(value, [buffers])` marker in a task's
- * arguments or a task's result) plugs in here, with no change elsewhere: a codec that knows the
- * marker replaces it with its value when it encodes the payload (`encode`) or the result
- * (`encodeResult`), notes its buffers, and `post` hands them over as the message's transfer list
- * (`WorkerHandle.send(message, transfer)`, `WorkerChannel.post(message, transfer)`). A thread's
- * port moves them; a process's channel copies them, as it copies everything (it may write them
- * beside the message as it writes packed chunks, with no copy into the message itself).
+ * Moving buffers instead of copying them (`transfer(value, [buffers])` markers among a task's
+ * arguments, a chunk's items or a task's results: transfer.ts) rides this seam: every codec
+ * replaces the markers with their values when it encodes a payload (`encode`) or a result
+ * (`encodeResult`), notes what they list (moves.ts), and `post` hands that over as the message's
+ * transfer list (`WorkerHandle.send(message, transfer)`, `WorkerChannel.post(message, transfer)`).
+ * A thread's port moves them; a process's channel copies them once, straight from their memory,
+ * and detaches them on the sending side all the same (see the process backend's frames.ts). A
+ * payload that moved memory cannot be sent again (`sendsOnce`): the scheduler's recovery fails
+ * its job instead of running it again.
  */
 import type { WorkerChannel, WorkerHandle } from './executor.js';
 import type { Callable } from './worker/load-task.js';
@@ -50,11 +52,22 @@ export interface MapInput {
 export interface PayloadCodec {
   /** A whole map's items (copied when it was called), made ready once; its chunks are cut from it. */
   splitMap(fnId: number, mode: RunMode.Map | RunMode.Starmap, items: readonly unknown[], chunksize: number): MapInput;
-  /** What travels for `payload` (a task's arguments, or a chunk's items) in the message being built. */
+  /**
+   * What travels for `payload` (a task's arguments, or a chunk's items) in the message being
+   * built, `transfer()` markers replaced by their values and what they list noted for `post`.
+   * Throws (DataCloneError), noting nothing, when the payload cannot go: its job fails alone.
+   */
   encode(mode: RunMode, payload: unknown): unknown;
   /**
-   * Sends a message whose payloads were encoded since the last `post`, with what moves beside it.
-   * Throws as `WorkerHandle.send` throws, sending nothing.
+   * Whether `payload`, once sent, cannot be sent again: it moved memory away from this side
+   * (`transfer()`). The scheduler does not run such a job again after its worker died, nor on the
+   * 'auto' context's fallback.
+   */
+  sendsOnce(mode: RunMode, payload: unknown): boolean;
+  /**
+   * Sends a message whose payloads were encoded since the last `post`, with what moves beside it
+   * (their transfer list, which the next message does not inherit, sent or not). Throws as
+   * `WorkerHandle.send` throws, sending nothing.
    */
   post(handle: WorkerHandle, message: unknown[]): void;
   /** A chunk's results as they came from a worker of this codec's backend. */
@@ -76,8 +89,20 @@ export interface WorkerPayloadCodec {
    * item's result is a promise. A chunk that stops at an item throws the run loop's ChunkStop.
    */
   runChunk(fn: Callable, mode: RunMode.Map | RunMode.Starmap, payload: unknown): unknown;
-  /** What travels for a task's result, or a chunk's results, in the message being built. */
+  /**
+   * What travels for a task's result, or a chunk's results, in the message being built,
+   * `transfer()` markers replaced by their values and what they list noted for `post`. Throws
+   * (DataCloneError), noting nothing, when a result cannot go: its task fails with that error.
+   */
   encodeResult(mode: RunMode, value: unknown): unknown;
-  /** Posts a message whose results were encoded since the last `post`; throws as `WorkerChannel.post` does. */
+  /**
+   * What travels for the results of a chunk's items before the one that failed: an array, markers
+   * replaced; never throws (what cannot move is copied: the chunk's own error is what matters).
+   */
+  encodeBefore(before: unknown[]): unknown[];
+  /**
+   * Posts a message whose results were encoded since the last `post`, with what moves beside it
+   * (a transfer list the next message does not inherit); throws as `WorkerChannel.post` does.
+   */
   post(channel: WorkerChannel, message: unknown[]): void;
 }

@@ -4,6 +4,7 @@
  * results, only how to start a worker and carry messages to and from it.
  */
 import type { PayloadCodec, WorkerPayloadCodec } from './codec.js';
+import type { Movable } from './moves.js';
 import type { WorkerInit } from './wire.js';
 
 /** Memory limits of a worker, in Node's `resourceLimits` terms. */
@@ -64,10 +65,11 @@ export interface WorkerHandle {
   /**
    * Sends a protocol message; throws, sending nothing, when the message cannot be copied, and
    * throws `WorkerGoneError`, sending nothing, when the worker has exited or is on its way out
-   * (its `exit` follows). `transfer`: ArrayBuffers the codec asks to move rather than copy (see
-   * codec.ts); a backend that cannot move them copies them, as it copies everything else.
+   * (its `exit` follows). `transfer`: what the codec asks to move rather than copy, checked
+   * already (see codec.ts): ArrayBuffers, which a backend that cannot move them copies, and
+   * MessagePorts, which such a backend refuses (it throws, sending nothing).
    */
-  send(message: unknown[], transfer?: readonly ArrayBuffer[]): void;
+  send(message: unknown[], transfer?: readonly Movable[]): void;
   /** Stops the worker now, mid-task if need be. Resolves once it is gone. */
   terminate(): Promise<void>;
   /** Lets the worker keep the parent process alive (it has work), or not (it is idle). */
@@ -119,7 +121,7 @@ export interface WorkerChannel {
   /** Where the run loop counts the tasks it starts and ends. Default: none (the worker leaves no last word). */
   readonly progress?: TaskProgress;
   /** As `WorkerHandle.send`, the other way. */
-  post(message: unknown[], transfer?: readonly ArrayBuffer[]): void;
+  post(message: unknown[], transfer?: readonly Movable[]): void;
   onMessage(handler: (message: unknown) => void): void;
   /** Stops listening, so that the worker ends once its event loop is empty. */
   close(): void;

@@ -27,6 +27,7 @@ export {
   type PoolBackend,
   type PoolOptions,
 } from './pool.js';
+export { transfer, type Transferable } from './transfer.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
 export type { Fallback } from './scheduler/index.js';
 export { MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WireThrown, type WorkerInit } from './wire.js';

@@ -55,7 +55,8 @@ function ownValue(value: unknown): unknown {
 
 const relayOwner: JobOwner<Pending> = {
   jobSucceeded(job, value) {
-    job.mark.resolve([ResultStatus.Ok, ownValue(value)]);
+    // A task's own result travels as it is: a Float64Array it returned stays one.
+    job.mark.resolve([ResultStatus.Ok, job.mode === RunMode.Apply ? value : ownValue(value)]);
   },
   jobFailed(job, error, before) {
     if (before === undefined) job.mark.resolve([ResultStatus.Threw, encodeThrown(error)]);

@@ -4,7 +4,8 @@
  * `answer(…)`, `reply(…)`, `initFailed(…)`, `exit(…)`, `exitSaying(…)`. Nothing happens on its own, so the
  * scheduler's every step can be watched in order.
  *
- *   Pool ─send()──▶ FakeWorker.sent / .unanswered        (copied with structuredClone, as postMessage does)
+ *   Pool ─send()──▶ FakeWorker.sent / .unanswered        (copied with structuredClone, as postMessage does,
+ *                                                          moving what the transfer list names)
  *   test ─ready()/answer()/exit()──▶ events.message / events.exit ──▶ scheduler
  *
  * In `live` mode each worker runs the real run loop in this process instead, over an in-memory
@@ -48,6 +49,16 @@ export interface FakeExecutorOptions {
 /** Lets every queued microtask (and anything they queue in turn) run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A busy time so small that the pool sends later tasks in batches. */
+const TINY_BUSY_MS = 0.000001;
+
+/** Answers `result`'s one task on `worker` (doubling its number), reporting a tiny busy time, so that later tasks travel in batches. */
+export async function learnTasksAreTiny(worker: FakeWorker, result: PromiseLike<unknown>): Promise<void> {
+  await settle();
+  worker.answer((x: number) => x * 2, { busyMs: TINY_BUSY_MS });
+  await result;
 }
 
 /** Whether a promise has settled yet, without waiting for it. */
@@ -145,7 +156,7 @@ export class FakeWorker implements WorkerHandle {
 
   // ── WorkerHandle: what the pool calls ─────────────────────────────────────────────────────────
 
-  send(message: unknown[]): void {
+  send(message: unknown[], transfer?: readonly (ArrayBuffer | import('node:worker_threads').MessagePort)[]): void {
     if (this.exited) this.#violation(`message ${describeKind(message)} sent after the worker exited`);
     else if (this.terminateCalls > 0) this.#violation(`message ${describeKind(message)} sent after terminate()`);
     else if (this.stopped) this.#violation(`message ${describeKind(message)} sent after STOP`);
@@ -153,7 +164,7 @@ export class FakeWorker implements WorkerHandle {
     let copy: unknown[];
     try {
       this.checkSend?.(message);
-      copy = structuredClone(message);
+      copy = structuredClone(message, { transfer: [...(transfer ?? [])] });
     } catch (error) {
       this.refused.push(message);
       throw error;

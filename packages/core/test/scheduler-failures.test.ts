@@ -2,7 +2,7 @@
  * What the scheduler does when workers die, fail to start, or cannot be sent a task.
  */
 import { DataCloneError, InitializerError, PoolStateError, TimeoutError, WorkerCrashedError, WorkerGoneError, type AsyncResult } from '@mpool/core';
-import { hasSettled, settle, type FakeWorker } from './fake-executor.js';
+import { hasSettled, learnTasksAreTiny, settle, type FakeWorker } from './fake-executor.js';
 import { useFakePools } from './pool-harness.js';
 
 const fakePool = useFakePools();
@@ -17,13 +17,6 @@ const TIMEOUT_MS = 100;
 
 function range(n: number, from = 0): number[] {
   return Array.from({ length: n }, (_, i) => from + i);
-}
-
-/** Runs one task on `worker` reporting a tiny busy time, so that later tasks travel in batches. */
-async function learnTasksAreTiny(worker: FakeWorker, result: AsyncResult<unknown>): Promise<void> {
-  await settle();
-  worker.answer(double, { busyMs: TINY_MS });
-  await result;
 }
 
 function tasksPerRun(worker: FakeWorker): number[] {

@@ -25,6 +25,7 @@ export {
   TimeoutError,
   WorkerCrashedError,
   task,
+  transfer,
   type ApplyAsyncOptions,
   type ApplyOptions,
   type ChunksizeOption,
@@ -39,6 +40,7 @@ export {
   type TaskOptions,
   type TaskRef,
   type TaskResult,
+  type Transferable,
   type WorkerExit,
   type WorkerLimits,
 } from '@mpool/core';

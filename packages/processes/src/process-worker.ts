@@ -145,13 +145,13 @@ export class ProcessWorker implements BootedChild, WorkerHandle {
     return this;
   }
 
-  send(message: unknown[]): void {
+  send(message: unknown[], transfer?: readonly unknown[]): void {
     // A child whose IPC channel has closed is leaving, or was told to by its task: it is sent
     // nothing more, and the pool ends it once it has answered what it has.
     if (this.#state > WorkerState.Open || this.#socket?.destroyed === true || !this.#child.connected) {
       throw new WorkerGoneError('the worker process has disconnected');
     }
-    const frame = encodeFrame(message);
+    const frame = encodeFrame(message, transfer);
     if (this.#state !== WorkerState.Open) {
       // Written once the socket connects: its packed chunks are read until then.
       this.#queued.push(frame);

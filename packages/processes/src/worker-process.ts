@@ -13,7 +13,7 @@ import { Socket, type Server } from 'node:net';
 import { inspect } from 'node:util';
 import { encodeThrown, PackedNumbersWorkerCodec, runWorker } from '@mpool/core/worker';
 import type { WorkerInit } from '@mpool/core';
-import { encodeFrame, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames } from './frames.js';
+import { encodeFrame, frameBytes, FrameReader, holdBlocks, READ_BUFFER_BYTES, writeFrames } from './frames.js';
 import { INIT_MESSAGE, UNCAUGHT_MESSAGE } from './messages.js';
 import { LastWord } from './last-word.js';
 import { leaveSocketDir } from './socket-dir.js';
@@ -95,8 +95,7 @@ export class WorkerProcess {
     const message = [UNCAUGHT_MESSAGE, encodeThrown(error)];
     const socket = this.#socket;
     if (socket !== undefined && socket.writable) {
-      const frame = encodeFrame(message);
-      socket.write(Buffer.concat([frame.head, ...frame.blocks]), () => process.exit(UNCAUGHT_EXIT_CODE));
+      socket.write(frameBytes(encodeFrame(message)), () => process.exit(UNCAUGHT_EXIT_CODE));
     } else if (process.connected) {
       this.#sendIpc(message, () => process.exit(UNCAUGHT_EXIT_CODE));
     } else {
@@ -174,10 +173,10 @@ export class WorkerProcess {
       {
         codec: new PackedNumbersWorkerCodec({ lendsPayloads: this.#reusedReads }),
         progress: this.#lastWord,
-        post: (message) => {
+        post: (message, transfer) => {
           // After the pool has gone the process is on its way out; there is no one to answer.
           if (connection.destroyed) return;
-          const frame = encodeFrame(message);
+          const frame = encodeFrame(message, transfer);
           if (!writeFrames(connection, [frame])) holdBlocks(frame);
         },
         onMessage: (next) => {

@@ -1,9 +1,11 @@
 /**
  * The process channel's frames (frames.ts): every value structured clone carries comes back the
- * same, however the stream is cut; packed chunks travel beside the envelope; and what the pool's
+ * same, however the stream is cut; packed chunks travel beside the envelope; buffers a message
+ * moves, and big views, travel apart, each read into a buffer of its own; and what the pool's
  * side reads into reused memory is either read at once (packed chunks) or copied (everything else).
  */
 import { once } from 'node:events';
+import { MessageChannel } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import fc from 'fast-check';
 import { packedBytes } from '@mpool/core/worker';
 import { encodeFrame, FrameReader, writeFrames, type Frame } from '../src/frames.js';
 
-const bytesOf = (frame: Frame): Uint8Array => Buffer.concat([frame.head, ...frame.blocks]);
+const bytesOf = (frame: Frame): Uint8Array => Buffer.concat([...frame.apart, frame.head, ...frame.blocks]);
 const count = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 const packed = (values: number[]): Uint8Array => packedBytes(Float64Array.from(values));
 /** The numbers in packed bytes, read from a copy (a Buffer's slice() would be a view). */
@@ -98,7 +100,64 @@ describe.each([false, true])('FrameReader (reused memory: %s)', (reused) => {
   });
 });
 
+describe.each([false, true])('buffers that travel apart (reused memory: %s)', (reused) => {
+  test('a moved buffer is detached on the sending side and arrives whole, its views at their places on it, cut anywhere', () => {
+    const buffer = new ArrayBuffer(64);
+    const bytes = new Uint8Array(buffer);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i;
+    const middle = new Float64Array(buffer, 16, 2);
+    const expected = { bytes: Array.from(bytes), middle: Array.from(middle) };
+    const frame = encodeFrame([5, 0, 0, bytes, 0, middle, buffer, 'after'], [buffer]);
+    expect(buffer.byteLength).toBe(0);
+    expect(frame.apart).toHaveLength(2); // its frame's prefix, and its bytes
+    const stream = bytesOf(frame);
+    for (let cut = 0; cut <= stream.length; cut += 7) {
+      const [back] = readAll(stream, [cut, cut + 40], reused) as unknown[][];
+      const [, , , gotBytes, , gotMiddle, gotBuffer, after] = back!;
+      expect(Array.from(gotBytes as Uint8Array)).toEqual(expected.bytes);
+      expect(Array.from(gotMiddle as Float64Array)).toEqual(expected.middle);
+      expect((gotMiddle as Float64Array).byteOffset).toBe(16);
+      expect((gotBytes as Uint8Array).buffer).toBe(gotBuffer);
+      expect((gotMiddle as Float64Array).buffer).toBe(gotBuffer);
+      expect((gotBuffer as ArrayBuffer).byteLength).toBe(64);
+      expect(after).toBe('after');
+    }
+  });
+
+  test('big views travel apart and small ones in the message; every view arrives with a buffer of its own', () => {
+    const big = Float64Array.from(count(20_000, 0.5));
+    const small = Int16Array.from([1, -2, 3]);
+    const frame = encodeFrame([5, 0, 0, big, 0, small]);
+    expect(big.length).toBe(20_000); // copied, not moved: the caller's stays
+    expect(frame.apart[1]!.byteLength).toBe(big.byteLength);
+    expect(frame.head.length).toBeLessThan(1000);
+    const stream = bytesOf(frame);
+    const [back] = readAll(stream, count(Math.ceil(stream.length / 4096)).map((i) => i * 4096), reused) as unknown[][];
+    const [gotBig, gotSmall] = [back![3] as Float64Array, back![5] as Int16Array];
+    expect(Array.from(gotBig)).toEqual(Array.from(big));
+    expect(Array.from(gotSmall)).toEqual([1, -2, 3]);
+    for (const view of [gotBig, gotSmall]) {
+      expect(view.byteOffset).toBe(0);
+      expect(view.buffer.byteLength).toBe(view.byteLength);
+    }
+  });
+});
+
 describe('frames', () => {
+  test('a transfer list that holds a MessagePort, or anything but ArrayBuffers, is refused, and nothing is detached', () => {
+    const buffer = new ArrayBuffer(8);
+    const { port1, port2 } = new MessageChannel();
+    try {
+      expect(() => encodeFrame([1, port1], [buffer, port1])).toThrow(/a MessagePort cannot cross to or from a worker process: ports move between threads only/);
+      expect(() => encodeFrame([1], [buffer, new Uint8Array(2)])).toThrow(/only ArrayBuffers move to or from a worker process, not \[object Uint8Array\]/);
+      expect(() => encodeFrame([1, () => 1], [buffer])).toThrow(/could not be cloned/);
+      expect(buffer.byteLength).toBe(8);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+
   test('packed chunks travel beside the envelope, and only chunks packed on this side do', () => {
     const chunk = packed(count(1000));
     const own = Uint8Array.from(count(1000, 0).map((x) => x & 255));

@@ -1,10 +1,13 @@
 /**
  * The default payload codec, on the pool's side: payloads and results travel as they are, and the
  * channel's structured clone copies them (a thread's port copies a message in one go, arrays of
- * numbers included). See worker/codecs.ts for the worker's side.
+ * numbers included), but for the buffers `transfer()` moves (moves.ts). See worker/codecs.ts for
+ * the worker's side.
  */
 import type { ChunkValues, MapInput, PayloadCodec } from '../codec.js';
 import type { WorkerHandle } from '../executor.js';
+import { holdsTransfer, Moves } from '../moves.js';
+import type { RunMode } from '../wire.js';
 
 /** A map's chunks as slices of its items. */
 export class SlicedInput implements MapInput {
@@ -23,16 +26,23 @@ export class SlicedInput implements MapInput {
 }
 
 export class CloneCodec implements PayloadCodec {
+  /** What moves with the message being built (its encodes and its post come in one synchronous go). */
+  readonly #moves = new Moves();
+
   splitMap(_fnId: number, _mode: unknown, items: readonly unknown[]): MapInput {
     return new SlicedInput(items);
   }
 
-  encode(_mode: unknown, payload: unknown): unknown {
-    return payload;
+  encode(mode: RunMode, payload: unknown): unknown {
+    return this.#moves.payload(mode, payload);
+  }
+
+  sendsOnce(mode: RunMode, payload: unknown): boolean {
+    return holdsTransfer(mode, payload);
   }
 
   post(handle: WorkerHandle, message: unknown[]): void {
-    handle.send(message);
+    handle.send(message, this.#moves.take());
   }
 
   readResults(value: unknown): ChunkValues {
@@ -40,5 +50,8 @@ export class CloneCodec implements PayloadCodec {
   }
 }
 
-/** The codec of a backend that names none; it keeps nothing, so every pool may share it. */
+/**
+ * The codec of a backend that names none. What it keeps lasts from a message's first encode to its
+ * post, which come in one synchronous go: every pool may share it.
+ */
 export const CLONE_CODEC: PayloadCodec = new CloneCodec();

@@ -6,11 +6,13 @@
  * structured clone copies arrays of numbers quickly and would copy a view's whole buffer.
  *
  * A map of numbers is packed whole when it is called, into a buffer reused from map to map; other
- * chunks are packed as they are sent, into scratch space reused from message to message. See
- * worker/codecs.ts for the worker's side.
+ * chunks are packed as they are sent, into scratch space reused from message to message. Buffers
+ * that `transfer()` moves go in the message's transfer list (moves.ts), which the process channel
+ * writes beside it. See worker/codecs.ts for the worker's side.
  */
 import type { ChunkValues, MapInput, PayloadCodec } from '../codec.js';
 import type { WorkerHandle } from '../executor.js';
+import { holdsTransfer, Moves } from '../moves.js';
 import { InputBuffers, isPackedNumbers, NumberArena, packedBytes, packedView } from '../numbers.js';
 import { RunMode } from '../wire.js';
 import { SlicedInput } from './clone.js';
@@ -63,6 +65,8 @@ export class PackedNumbersCodec implements PayloadCodec {
   readonly #inputs = new InputBuffers();
   /** Functions whose last map came back as numbers, by id. */
   readonly #returnedNumbers = new Set<number>();
+  /** What moves with the message being built. */
+  readonly #moves = new Moves();
 
   splitMap(fnId: number, mode: RunMode.Map | RunMode.Starmap, items: readonly unknown[], chunksize: number): MapInput {
     const expectsNumbers = this.#returnedNumbers.has(fnId);
@@ -77,10 +81,14 @@ export class PackedNumbersCodec implements PayloadCodec {
     if (packed !== undefined) this.#inputs.giveBack(packed);
   }
 
-  /** A map chunk of numbers packed; a chunk the map packed when called goes as it is. */
+  /** A map chunk of numbers packed; a chunk the map packed when called goes as it is; markers replaced. */
   encode(mode: RunMode, payload: unknown): unknown {
-    if (mode !== RunMode.Map || isPackedNumbers(payload)) return payload;
-    return this.#arena.pack(payload as unknown[]) ?? payload;
+    if (isPackedNumbers(payload)) return payload;
+    return (mode === RunMode.Map ? this.#arena.pack(payload as unknown[]) : undefined) ?? this.#moves.payload(mode, payload);
+  }
+
+  sendsOnce(mode: RunMode, payload: unknown): boolean {
+    return holdsTransfer(mode, payload);
   }
 
   /**
@@ -90,7 +98,7 @@ export class PackedNumbersCodec implements PayloadCodec {
    */
   post(handle: WorkerHandle, message: unknown[]): void {
     try {
-      handle.send(message);
+      handle.send(message, this.#moves.take());
     } finally {
       this.#arena.reset();
     }

@@ -2,8 +2,9 @@
  * Builds and posts RUN messages: several queued jobs to one worker in one message, within its
  * allowance (dispatch-policy.ts) and the byte limits below, each function's definition sent
  * before its first task on that worker, and each payload as the worker's codec writes it
- * (codec.ts). A batch that cannot be copied goes again job by job, failing only the jobs that
- * cannot go; one that cannot be sent because the worker is going goes back to the queue.
+ * (codec.ts). A payload the codec refuses (a buffer `transfer()` cannot move) fails its own job,
+ * and the others go; a batch that cannot be copied goes again job by job, failing only the jobs
+ * that cannot go; one that cannot be sent because the worker is going goes back to the queue.
  */
 import { DataCloneError } from '../errors.js';
 import { isWorkerGone, messageOf } from '../exit-info.js';
@@ -27,6 +28,9 @@ const MESSAGE_MAX_BYTES = 1 << 20;
  * still warm, and the pool answers results between sends instead of copying everything first.
  */
 const MAX_IN_FLIGHT_BYTES = 2 << 20;
+
+/** What `#encode` gives for a payload its codec refused (the job has failed). */
+const REFUSED: unique symbol = Symbol('refused');
 
 export class Batcher {
   readonly #queue: JobQueue;
@@ -62,11 +66,13 @@ export class Batcher {
       if (job.alone && slot.inFlight.length > 0) break;
       if (slot.inFlight.length > 0 && slot.inFlightBytes + payloadBytes(job) > MAX_IN_FLIGHT_BYTES) break;
       this.#queue.take();
+      const payload = this.#encode(slot, job);
+      if (payload === REFUSED) continue;
       if (!slot.known.has(job.fn.id)) {
         slot.known.add(job.fn.id);
         (defs ??= []).push([job.fn.id, job.fn.spec]);
       }
-      message.push(job.fn.id, job.mode, slot.codec.encode(job.mode, job.payload));
+      message.push(job.fn.id, job.mode, payload);
       slot.add(job);
       slot.quota--;
       weight += job.weight;
@@ -92,6 +98,16 @@ export class Batcher {
     return weight;
   }
 
+  /** `job`'s payload as `slot`'s codec writes it, or REFUSED when the codec cannot: then the job fails alone. */
+  #encode(slot: Slot, job: Job): unknown {
+    try {
+      return slot.codec.encode(job.mode, job.payload);
+    } catch (error) {
+      this.#queue.fail(job, argumentsError(error));
+      return REFUSED;
+    }
+  }
+
   /** The jobs of a batch that was not sent, from `start` on in `slot`'s, taken back off it. */
   #takeBack(slot: Slot, start: number, defs: FnDef[] | undefined): Job[] {
     const jobs: Job[] = [];
@@ -112,8 +128,10 @@ export class Batcher {
   #sendOneByOne(slot: Slot, jobs: Job[], batchError: unknown): void {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
+      const payload = this.#encode(slot, job);
+      if (payload === REFUSED) continue;
       const fresh = !slot.known.has(job.fn.id);
-      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, slot.codec.encode(job.mode, job.payload)];
+      const message: unknown[] = [MessageKind.Run, fresh ? [[job.fn.id, job.fn.spec]] : 0, job.fn.id, job.mode, payload];
       this.#workers.announcePlugins(slot);
       try {
         slot.codec.post(slot.handle, message);
@@ -122,8 +140,7 @@ export class Batcher {
           this.#recovery.workerGone(slot, jobs.slice(i));
           return;
         }
-        const reason = messageOf(error ?? batchError);
-        this.#queue.fail(job, new DataCloneError(`The arguments of a task could not be copied to its worker: ${reason}`, { cause: error }));
+        this.#queue.fail(job, argumentsError(error ?? batchError));
         continue;
       }
       if (fresh) slot.known.add(job.fn.id);
@@ -132,4 +149,9 @@ export class Batcher {
       if (job.alone) slot.isolating = true;
     }
   }
+}
+
+/** Why a task's arguments could not go to its worker, for its owner. */
+function argumentsError(error: unknown): DataCloneError {
+  return new DataCloneError(`The arguments of a task could not be copied to its worker: ${messageOf(error)}`, { cause: error });
 }

@@ -5,6 +5,9 @@
  * runs alone (its worker is terminated), a worker that cannot be sent anything any more (its
  * jobs go back to the queue), a job the pool's fallback can run where this worker cannot, and
  * workers that fail to start (after STARTUP_FAILURE_LIMIT in a row the pool is broken).
+ *
+ * A job whose payload moved memory to its worker (`transfer()`; the codec's `sendsOnce`) is never
+ * sent again: what it moved went with that worker. It fails instead of running again.
  */
 import { decodeThrown } from '../error-codec.js';
 import { InitializerError, TimeoutError, WorkerCrashedError } from '../errors.js';
@@ -130,7 +133,7 @@ export class Recovery {
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
     } else if (jobs.length > 0) {
-      this.#recoverJobs(jobs, info, answered);
+      this.#recoverJobs(slot, jobs, info, answered);
     } else if (!expected) {
       process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
     }
@@ -140,12 +143,13 @@ export class Recovery {
    * A worker died with `jobs` unanswered, after answering `answered` others. Its last word, when
    * it left one, says which of them it never started. A worker that started no task at all said
    * nothing of use: what ended it came with its start, or with the message that brought its first
-   * tasks (a payload that ran it out of memory as it was read), so its jobs are suspects.
+   * tasks (a payload that ran it out of memory as it was read), so its jobs are suspects. Those
+   * of its jobs that are to run again but moved buffers to it fail instead (#runAgain).
    */
-  #recoverJobs(jobs: Job[], info: WorkerExitInfo, answered: number): void {
+  #recoverJobs(slot: Slot, jobs: Job[], info: WorkerExitInfo, answered: number): void {
     const word = info.lastWord;
-    if (word !== undefined && word.started !== 0) this.#recoverByLastWord(jobs, info, word, answered);
-    else this.#recoverSuspects(jobs, info);
+    if (word !== undefined && word.started !== 0) this.#recoverByLastWord(slot, jobs, info, word, answered);
+    else this.#recoverSuspects(slot, jobs, info);
   }
 
   /**
@@ -153,7 +157,7 @@ export class Recovery {
    * With several, results of finished ones may be lost with it and which one killed it is unknown,
    * so all run again, each alone: a job that kills its worker when alone is the culprit.
    */
-  #recoverSuspects(jobs: Job[], info: WorkerExitInfo): void {
+  #recoverSuspects(slot: Slot, jobs: Job[], info: WorkerExitInfo): void {
     const first = jobs[0]!;
     if (jobs.length === 1 || first.alone) {
       this.#crashed(first, info);
@@ -161,7 +165,7 @@ export class Recovery {
     } else {
       for (const job of jobs) job.runAloneFromNowOn();
     }
-    this.#runAgain(jobs);
+    this.#runAgain(slot, jobs, info);
   }
 
   /**
@@ -173,7 +177,7 @@ export class Recovery {
    * timer): the finished ones whose results were lost run again each alone, as suspects (one that
    * ran alone already is the one, as without a word).
    */
-  #recoverByLastWord(jobs: Job[], info: WorkerExitInfo, word: WorkerLastWord, answered: number): void {
+  #recoverByLastWord(slot: Slot, jobs: Job[], info: WorkerExitInfo, word: WorkerLastWord, answered: number): void {
     // Modulo 2^32, as the count may wrap (a few in flight, never near 2^31 apart). A job cut short
     // is answered already: the task the worker still ran is then none of these.
     const begun = Math.min(Math.max((word.started - answered) | 0, 0), jobs.length);
@@ -186,22 +190,25 @@ export class Recovery {
     } else {
       for (let i = 0; i < finished; i++) jobs[i]!.runAloneFromNowOn();
     }
-    this.#runAgain(finished < begun ? [...jobs.slice(0, finished), ...jobs.slice(begun)] : jobs);
+    this.#runAgain(slot, finished < begun ? [...jobs.slice(0, finished), ...jobs.slice(begun)] : jobs, info);
   }
 
   /** `job` killed its worker: it fails with WorkerCrashedError, the worker's own error as its cause. */
   #crashed(job: Job, info: WorkerExitInfo): void {
-    const cause = info.error;
-    const detail = cause === undefined ? '' : `: ${messageOf(cause)}`;
-    this.#queue.fail(job, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
+    this.#queue.fail(job, crashError(`The worker running this task died (${describeExit(info)})`, info));
   }
 
-  /** Jobs a dead worker left unanswered go back to the front of the queue, but those withdrawn. */
-  #runAgain(jobs: readonly Job[]): void {
+  /**
+   * Jobs `slot`'s dead worker left unanswered go back to the front of the queue, but those
+   * withdrawn, and those whose payload moved buffers to it (started or not): those buffers went
+   * with it, and there is nothing left to send again.
+   */
+  #runAgain(slot: Slot, jobs: readonly Job[], info: WorkerExitInfo): void {
     const again: Job[] = [];
     for (const job of jobs) {
       // A withdrawn job is over: its result, if it came, is lost with its worker anyway.
       if (job.state === JobState.Cancelled) this.#queue.fail(job, undefined);
+      else if (slot.codec.sendsOnce(job.mode, job.payload)) this.#queue.fail(job, crashError(`The worker this task was sent to died (${describeExit(info)}) before it answered; the buffers this task moved to it (transfer()) went with it, so it does not run again`, info));
       else again.push(job);
     }
     this.#queue.requeue(again);
@@ -211,7 +218,8 @@ export class Recovery {
    * Whether `job` failed on `slot` with an error its worker's kind cannot get past but the
    * fallback's can (the 'auto' context): then the pool moves, and the job goes back to the head
    * of the queue to run on the fallback's workers. A chunk runs again whole, the items before the
-   * one that failed included: the results those gave on the first worker are dropped.
+   * one that failed included: the results those gave on the first worker are dropped. A job that
+   * moved buffers to its worker does not run again: the pool moves, and it fails with its error.
    */
   runsOnFallback(slot: Slot, job: Job, status: ResultStatus, value: unknown): boolean {
     if (!slot.beforeFallback || job.state === JobState.Cancelled) return false;
@@ -222,6 +230,8 @@ export class Recovery {
     const error = decodeThrown(thrown);
     if (!this.#workers.fallbackTakes(slot, error)) return false;
     this.#workers.moveToFallback(error);
+    // The buffers it moved (transfer()) stayed in the worker: it fails with its own error.
+    if (slot.codec.sendsOnce(job.mode, job.payload)) return false;
     this.#queue.requeue([job]);
     return true;
   }
@@ -233,4 +243,10 @@ export class Recovery {
       for (const job of slot.takeAll()) this.#queue.fail(job, error);
     }
   }
+}
+
+/** A WorkerCrashedError that says `what` happened, then the worker's own error, its cause. */
+function crashError(what: string, info: WorkerExitInfo): WorkerCrashedError {
+  const cause = info.error;
+  return new WorkerCrashedError(`${what}${cause === undefined ? '' : `: ${messageOf(cause)}`}`, info, cause === undefined ? undefined : { cause });
 }

@@ -2,18 +2,23 @@
  * The worker's side of the payload codecs (codec.ts): structured clone as it is (the default),
  * and packed numbers, for a channel that serializes (the process backend's): a map chunk of
  * numbers arrives as bytes and is read in place, and a chunk's results that are all numbers are
- * written straight into bytes as they come, into scratch space reused from batch to batch.
+ * written straight into bytes as they come, into scratch space reused from batch to batch. Both
+ * replace the `transfer()` markers of the results with their values and post what they list as
+ * the message's transfer list (../moves.ts).
  */
 import type { WorkerPayloadCodec } from '../codec.js';
 import type { WorkerChannel } from '../executor.js';
+import { Moves } from '../moves.js';
 import { isPackedNumbers, NumberArena, PACK_MIN_LENGTH, packedView } from '../numbers.js';
 import { RunMode } from '../wire.js';
 import { ChunkStop, finishChunk, isThenable, ownItems, runFrom } from './chunk.js';
 import type { Callable } from './load-task.js';
 
-/** Payloads and results as they are: the channel's structured clone copies them. */
+/** Payloads and results as they are: the channel's structured clone copies them, but what `transfer()` moves. */
 export class CloneWorkerCodec implements WorkerPayloadCodec {
   readonly lendsPayloads = false;
+  /** What moves with the batch of results being built. */
+  readonly #moves = new Moves();
 
   keep(payload: unknown): unknown {
     return payload;
@@ -23,12 +28,16 @@ export class CloneWorkerCodec implements WorkerPayloadCodec {
     return runFrom(fn, mode, payload as ArrayLike<unknown>, [], 0);
   }
 
-  encodeResult(_mode: RunMode, value: unknown): unknown {
-    return value;
+  encodeResult(mode: RunMode, value: unknown): unknown {
+    return this.#moves.result(mode, value);
+  }
+
+  encodeBefore(before: unknown[]): unknown[] {
+    return this.#moves.before(before);
   }
 
   post(channel: WorkerChannel, message: unknown[]): void {
-    channel.post(message);
+    channel.post(message, this.#moves.take());
   }
 }
 
@@ -45,6 +54,8 @@ export class PackedNumbersWorkerCodec implements WorkerPayloadCodec {
   readonly lendsPayloads: boolean;
   /** Scratch space for packed results, free again once the batch holding them is posted. */
   readonly #arena = new NumberArena();
+  /** What moves with the batch of results being built. */
+  readonly #moves = new Moves();
 
   constructor(options: PackedNumbersOptions = {}) {
     this.lendsPayloads = options.lendsPayloads === true;
@@ -63,10 +74,14 @@ export class PackedNumbersWorkerCodec implements WorkerPayloadCodec {
     return runFrom(fn, mode, items, [], 0);
   }
 
-  /** A chunk's results of numbers go packed; a map's may be packed already (runIntoNumbers). */
+  /** A chunk's results of numbers go packed; a map's may be packed already (runIntoNumbers); markers replaced. */
   encodeResult(mode: RunMode, value: unknown): unknown {
-    if (mode === RunMode.Apply || isPackedNumbers(value)) return value;
-    return this.#arena.pack(value as unknown[]) ?? value;
+    if (mode !== RunMode.Apply && isPackedNumbers(value)) return value;
+    return (mode === RunMode.Apply ? undefined : this.#arena.pack(value as unknown[])) ?? this.#moves.result(mode, value);
+  }
+
+  encodeBefore(before: unknown[]): unknown[] {
+    return this.#moves.before(before);
   }
 
   /**
@@ -75,7 +90,7 @@ export class PackedNumbersWorkerCodec implements WorkerPayloadCodec {
    */
   post(channel: WorkerChannel, message: unknown[]): void {
     try {
-      channel.post(message);
+      channel.post(message, this.#moves.take());
     } finally {
       this.#arena.reset();
     }

@@ -10,6 +10,8 @@ export type { TaskProgress, WorkerChannel } from '../executor.js';
 export { CloneWorkerCodec, PackedNumbersWorkerCodec, type PackedNumbersOptions } from './codecs.js';
 /** For a backend's transport: packed chunks of numbers (see numbers.ts). */
 export { holdPacked, isOutgoingPacked, packedBytes } from '../numbers.js';
+/** For a backend's transport: what a transfer list may hold (see ../moves.ts). */
+export { isMessagePort } from '../moves.js';
 /** For a worker thread of a program that runs under tsx (see typescript-loader.ts). */
 export { useTypeScript } from './typescript.js';
 /** For a worker plugin's module (see ../plugins.ts). */

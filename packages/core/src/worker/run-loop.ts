@@ -204,7 +204,7 @@ class RunLoop {
   /** Task `fnId` threw `thrown` (a chunk's ChunkStop, or its function's own error). */
   #failed(fnId: number, thrown: unknown): void {
     const spec = this.#functions.spec(fnId);
-    if (isChunkStop(thrown)) this.#outbox.push(ResultStatus.ChunkThrew, [thrown.index, thrown.before, encodeThrown(explainThrown(spec, thrown.thrown))]);
+    if (isChunkStop(thrown)) this.#outbox.push(ResultStatus.ChunkThrew, [thrown.index, this.#codec.encodeBefore(thrown.before), encodeThrown(explainThrown(spec, thrown.thrown))]);
     else this.#outbox.push(ResultStatus.Threw, encodeThrown(explainThrown(spec, thrown)));
   }
 
