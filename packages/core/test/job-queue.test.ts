@@ -1,6 +1,7 @@
 /** The job queue alone: queued weight, pending jobs and every job's state, through its own calls. */
 import { Job, JobState, type JobOwner } from '../src/job.js';
 import { JobQueue } from '../src/scheduler/job-queue.js';
+import { StatsCollector } from '../src/stats.js';
 import type { FnEntry } from '../src/task.js';
 import { RunMode } from '../src/wire.js';
 
@@ -20,7 +21,7 @@ class Recorder implements JobOwner<string> {
 
 function setUp(): { queue: JobQueue; owner: Recorder; idle: () => number; make: (mark: string, weight?: number) => Job<string> } {
   let idleCalls = 0;
-  const queue = new JobQueue(() => idleCalls++);
+  const queue = new JobQueue(new StatsCollector(), () => idleCalls++);
   const owner = new Recorder();
   const make = (mark: string, weight = 1): Job<string> => new Job(FN, RunMode.Map, [mark], weight, owner, mark, NO_LIMITS);
   return { queue, owner, idle: () => idleCalls, make };

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
-import { typeScriptLoader, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import { typeScriptLoader, workerEnv, type EnvOverrides, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
 
@@ -15,6 +15,12 @@ export interface ThreadWorkerData {
   readonly typeScript?: string;
   /** Its end of the port to this thread, when the executor serves one (`host`). */
   readonly creator?: MessagePort;
+  /**
+   * The `NODE_OPTIONS` its environment is to have once it runs (a string, or `null` for none):
+   * given when the executor's `execArgv` reached it through that variable, which the worker's
+   * own child processes must not inherit.
+   */
+  readonly nodeOptions?: string | null;
 }
 
 export interface ThreadExecutorOptions {
@@ -27,6 +33,18 @@ export interface ThreadExecutorOptions {
    * Default: none; the workers get no port.
    */
   readonly host?: (port: MessagePort) => void;
+  /** Variables of each worker's environment, over the parent's (see workerEnv). Default: the parent's. */
+  readonly env?: EnvOverrides;
+  /**
+   * Node flags for each worker, added to those a worker thread inherits; only flags a worker
+   * thread accepts (the caller checks). Default: none.
+   */
+  readonly execArgv?: readonly string[];
+}
+
+/** A flag as `NODE_OPTIONS` reads it: in double quotes, its quotes and backslashes escaped. */
+function quoteFlag(flag: string): string {
+  return `"${flag.replace(/["\\]/g, '\\$&')}"`;
 }
 
 export class ThreadExecutor implements Executor {
@@ -44,13 +62,26 @@ export class ThreadExecutor implements Executor {
     if (this.#options.host !== undefined) {
       const { port1, port2 } = new MessageChannel();
       this.#options.host(port1);
-      workerData = { init, typeScript, creator: port2 };
+      workerData = { ...workerData, creator: port2 };
       transferList.push(port2);
+    }
+    const { env, execArgv } = this.#options;
+    let environment: Record<string, string> | undefined;
+    if (env !== undefined || (execArgv !== undefined && execArgv.length > 0)) {
+      environment = workerEnv(env ?? {});
+      if (execArgv !== undefined && execArgv.length > 0) {
+        // A thread given `execArgv` takes those flags instead of the ones it inherits; given in
+        // its NODE_OPTIONS, they come on top of them, as a process's come on top of its context's.
+        const nodeOptions = environment.NODE_OPTIONS;
+        environment.NODE_OPTIONS = [nodeOptions ?? '', ...execArgv.map(quoteFlag)].join(' ').trim();
+        workerData = { ...workerData, nodeOptions: nodeOptions ?? null };
+      }
     }
     const worker = new Worker(WORKER_ENTRY, {
       workerData,
       transferList,
       resourceLimits: this.#options.resourceLimits,
+      env: environment,
     });
     let uncaught: unknown;
     worker.on('message', events.message);
