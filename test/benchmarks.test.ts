@@ -108,6 +108,12 @@ test('the quick run reports every benchmark for every Node.js system, with posit
   }
 });
 
+test('start-up is measured beside its floor, a bare child_process.fork, and beside tinypool child processes given the environment', () => {
+  const { startup } = report.benchmarks;
+  for (const name of ['child_process.fork floor', 'tinypool child_process, given env']) expect(isMeasurement(startup.systems[name].ms.median)).toBe(true);
+  if (report.python !== null) expect(isMeasurement(startup.systems["Python multiprocessing.Pool, 'spawn'"].ms.median)).toBe(true);
+});
+
 test('map and transfer are measured exactly where the system has them', () => {
   const { tiny, payloads } = report.benchmarks;
   for (const name of ['mpool thread', 'mpool spawn', 'mpool forkserver', 'poolifier FixedThreadPool']) {
@@ -132,7 +138,8 @@ test('Python is measured when python3 is there, and mpool is set against every p
     expect(isMeasurement(report.benchmarks.tiny.systems['Python multiprocessing.Pool'].map?.median ?? Number.NaN)).toBe(true);
   }
   const peers = new Set(report.ratios.map((r) => r.peer));
-  expect(peers).toEqual(new Set(Object.keys(report.benchmarks.tiny.systems).filter((name) => !name.startsWith('mpool '))));
+  const systems = [...Object.keys(report.benchmarks.tiny.systems), ...Object.keys(report.benchmarks.startup.systems)];
+  expect(peers).toEqual(new Set(systems.filter((name) => !name.startsWith('mpool '))));
   for (const r of report.ratios) expect(isMeasurement(r.ratio)).toBe(true);
 });
 

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { task, WorkerCrashedError, type ContextName, type Pool } from '@mpool/pool';
 import { byValue, fileWritten, useGates, usePools } from './conformance/helpers';
 import { hold, workerId } from './conformance/fixtures';
-import { gone } from './robustness/support';
+import { childrenOf, gone } from './robustness/support';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const processTasks = join(FIXTURES, 'process-tasks.mjs');
 const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
 const initialised = task<() => boolean>(processTasks, 'initialised');
 const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
+const loadedModules = task<(names: string[]) => string[]>(processTasks, 'loadedModules');
 const whereAmI = task<() => { pid: number; isMainThread: boolean }>(join(FIXTURES, 'thread-hostile.mjs'), 'whereAmI');
 const chdirInit = task<() => void>(join(FIXTURES, 'thread-hostile.mjs'), 'chdirInit');
 interface Place {
@@ -84,6 +85,10 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
     // maxYoungGenerationSizeMb is three semi-spaces: 3 gives 1 MiB each; 60 lets them grow from 4 to 20.
     expect(await newPool({ processes: 1, resourceLimits: { maxYoungGenerationSizeMb: 3 } }).apply(semiSpaceFlags, [])).toEqual({ min: 1, max: 1 });
     expect(await newPool({ processes: 1, resourceLimits: { maxYoungGenerationSizeMb: 60 } }).apply(semiSpaceFlags, [])).toEqual({ min: 4, max: 20 });
+  });
+
+  test('its workers start without a thread of their own or the crypto module: nothing of Node they do not use', async () => {
+    expect(await newPool(1).apply(loadedModules, [['worker_threads', 'crypto']])).toEqual([]);
   });
 
   test('a worker killed with SIGKILL mid-task fails that task with the signal, and is replaced', async () => {
@@ -164,6 +169,46 @@ test("a worker that cannot read into a buffer of its own reads as before, and ma
   expect(run.stdout.trim()).toBe('true');
   // the workers did try, and took the other way
   expect(run.stderr).toContain('no socket around a moved handle');
+});
+
+/** The worker processes among the children of this process (those running mpool's worker entry). */
+function workerProcesses(): number[] {
+  return childrenOf(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith(join('processes', 'dist', 'child.js')));
+    } catch {
+      return false; // it ended while we looked
+    }
+  });
+}
+
+/** Resolves once `done()` holds; rejects, saying `what`, at the deadline. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + SPARE_LIMIT_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${SPARE_LIMIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How long a forkserver may take to start its spare once a worker has answered. */
+const SPARE_LIMIT_MS = 10_000;
+
+describe("the 'forkserver' context", () => {
+  const newPool = usePools('forkserver');
+
+  test('boots its spare once a worker has answered a task, not beside its workers while they boot', async () => {
+    const before = workerProcesses();
+    const started = (): number[] => workerProcesses().filter((pid) => !before.includes(pid));
+    const pool = newPool(2);
+    // Past the turns of the event loop in which a pool starts what it starts at once.
+    await new Promise(setImmediate);
+    await new Promise(setImmediate);
+    expect(started()).toHaveLength(2);
+    const [id] = await pool.map(workerId, [1], 1);
+    await until(() => started().length === 3, 'a spare beside the two workers');
+    expect(started()).toContain(pidOf(id as string));
+  });
 });
 
 describe("the 'auto' context", () => {

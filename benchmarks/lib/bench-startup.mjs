@@ -1,11 +1,13 @@
 /**
  * Benchmark 4, start-up: from constructing a pool of `workers` to the result of its first task
- * (`inc(1)`), a new pool every run; closing it comes after the clock stops. Milliseconds.
+ * (`inc(1)`), a new pool every run; closing it comes after the clock stops. Milliseconds. Beside
+ * the pools: the floor (`child_process.fork` of an empty script), tinypool's child processes given
+ * the environment, and Python's `Pool` with the 'spawn' start method.
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
 import { isolatedEntry } from './isolated.mjs';
-import { nodeSystems } from './pools.mjs';
-import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
+import { nodeSystems, startupSystems } from './pools.mjs';
+import { PYTHON_STARTUP_SYSTEMS, PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
 /** A Node system as an entry of `runInterleaved`, run in a process of its own (lib/node-runner.mjs). */
 export function nodeEntry(adapter, { workers }) {
@@ -31,12 +33,12 @@ export function nodeEntry(adapter, { workers }) {
 
 export async function startup({ rounds, warmupRuns, workers, python, only }) {
   const entries = [
-    ...nodeSystems()
+    ...[...nodeSystems(), ...startupSystems()]
       .filter((adapter) => picked(only, adapter.name))
       .map((adapter) => isolatedEntry(adapter, 'startup', { workers })),
     ...(python === null
       ? []
-      : PYTHON_SYSTEMS.map((s) => {
+      : [...PYTHON_SYSTEMS, ...PYTHON_STARTUP_SYSTEMS].map((s) => {
           const entry = pythonEntry(python, s, 'startup', { workers });
           const measure = entry.measure;
           entry.measure = async () => (await measure()).ms;

@@ -6,7 +6,7 @@
  * benchmark's measurements), and on `'stop'` closes its pools and exits. No system measured here
  * pays for another one's garbage or shares its heap, and Python's pools get the same treatment.
  */
-import { nodeSystems } from './pools.mjs';
+import { nodeSystems, startupSystems } from './pools.mjs';
 
 const [benchmark, systemName, configJson] = process.argv.slice(2);
 const ENTRIES = {
@@ -21,7 +21,7 @@ if (process.send === undefined) throw new Error('node-runner.mjs: start it throu
 // again, and its pools must not keep it alive.
 process.on('disconnect', () => process.exit(0));
 const load = ENTRIES[benchmark];
-const adapter = nodeSystems().find((system) => system.name === systemName);
+const adapter = [...nodeSystems(), ...(benchmark === 'startup' ? startupSystems() : [])].find((system) => system.name === systemName);
 if (load === undefined || adapter === undefined) throw new Error(`node-runner.mjs: no benchmark ${benchmark} or no system ${systemName}`);
 const entry = (await load()).nodeEntry(adapter, JSON.parse(configJson));
 

@@ -17,6 +17,8 @@
  * that default to JSON over the IPC channel are given Node's 'advanced' serialization (structured
  * clone), without which a Float64Array does not survive the trip.
  */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Pool, task } from '@mpool/pool';
 import { Piscina } from 'piscina';
 import { FixedClusterPool, FixedThreadPool } from 'poolifier';
@@ -71,11 +73,16 @@ function piscina() {
   };
 }
 
-/** tinypool on worker threads, or on child processes (`runtime: 'child_process'`). */
-function tinypool(runtime) {
+/**
+ * tinypool on worker threads, or on child processes (`runtime: 'child_process'`). Its child
+ * processes get an environment of one variable, their worker id, unless `env` is given (as with
+ * `withEnv`): none of the parent's, which a Node process reads at start-up (`NODE_OPTIONS`, and
+ * `NODE_EXTRA_CA_CERTS`, which Node 20 loads before it runs any code).
+ */
+function tinypool(runtime, { withEnv = false } = {}) {
   const threads = runtime === 'worker_threads';
   return {
-    name: threads ? 'tinypool' : 'tinypool child_process',
+    name: threads ? 'tinypool' : withEnv ? 'tinypool child_process, given env' : 'tinypool child_process',
     library: 'tinypool',
     runsOn: threads ? 'thread' : 'process',
     transfer: threads ? 'both' : null,
@@ -86,6 +93,7 @@ function tinypool(runtime) {
         minThreads: workers,
         maxThreads: workers,
         ...(threads ? {} : { serialization: 'advanced' }),
+        ...(withEnv ? { env: process.env } : {}),
       });
       return {
         inc: (x) => pool.run(x),
@@ -155,6 +163,49 @@ function poolifier(kind) {
       };
     },
   };
+}
+
+/**
+ * The floor under any Node process pool's start-up: `workers` processes forked from an empty
+ * script that answers a message with its number plus one (`tasks/startup-floor-child.cjs`), no
+ * pool, no protocol; the first of them answers. Start-up only.
+ */
+function forkFloor() {
+  return {
+    name: 'child_process.fork floor',
+    library: 'node',
+    runsOn: 'process',
+    transfer: null,
+    open(workers) {
+      const children = Array.from({ length: workers }, () => fork(fileURLToPath(taskFile('startup-floor-child.cjs')), [], { serialization: 'advanced' }));
+      return {
+        inc: (x) =>
+          new Promise((resolve, reject) => {
+            children[0].once('message', resolve);
+            children[0].once('error', reject);
+            children[0].send(x);
+          }),
+        close: () =>
+          Promise.all(
+            children.map((child) => {
+              if (child.exitCode !== null || child.signalCode !== null) return undefined;
+              return new Promise((resolve) => {
+                child.once('exit', resolve);
+                child.kill();
+              });
+            }),
+          ),
+      };
+    },
+  };
+}
+
+/**
+ * Systems of the start-up benchmark alone: the floor under every Node process pool, and tinypool's
+ * child processes given the environment every other pool's children get.
+ */
+export function startupSystems() {
+  return [tinypool('child_process', { withEnv: true }), forkFloor()];
 }
 
 /**

@@ -15,6 +15,9 @@ export const PYTHON_SYSTEMS = [
   { id: 'executor', name: 'Python ProcessPoolExecutor', library: 'python', runsOn: 'process', transfer: null },
 ];
 
+/** Python systems of the start-up benchmark alone: `Pool` with the 'spawn' start method, a fresh interpreter a worker. */
+export const PYTHON_STARTUP_SYSTEMS = [{ id: 'pool-spawn', name: "Python multiprocessing.Pool, 'spawn'", library: 'python', runsOn: 'process', transfer: null }];
+
 /** Whether `command` runs as a Python 3; benchmarks without it leave Python out. */
 export function hasPython(command) {
   const probe = spawnSync(command, ['-c', 'import sys; sys.exit(sys.version_info[0] != 3)'], { stdio: 'ignore' });

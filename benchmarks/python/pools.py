@@ -2,7 +2,8 @@
 
     python3 pools.py SYSTEM BENCHMARK CONFIG_JSON
 
-SYSTEM is `pool` (multiprocessing.Pool) or `executor` (concurrent.futures.ProcessPoolExecutor).
+SYSTEM is `pool` (multiprocessing.Pool) or `executor` (concurrent.futures.ProcessPoolExecutor);
+`pool-spawn` (multiprocessing.Pool with the 'spawn' start method) for `startup` alone.
 The script opens what BENCHMARK needs, prints one JSON line describing itself, then answers each
 line `run` (or `run KIND`, where the benchmark measures several things) on stdin with one JSON
 line of measurements, timed here with perf_counter, and each line `warmup` with a warm-up run,
@@ -66,11 +67,13 @@ def echo(values):
 def open_pool(system, workers):
     if system == "pool":
         return multiprocessing.Pool(workers)
+    if system == "pool-spawn":
+        return multiprocessing.get_context("spawn").Pool(workers)
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers)
 
 
 def close_pool(system, pool):
-    if system == "pool":
+    if system in ("pool", "pool-spawn"):
         pool.terminate()
         pool.join()
     else:
@@ -211,7 +214,7 @@ class Startup:
     def run(self):
         started = time.perf_counter()
         pool = open_pool(self.system, self.workers)
-        if self.system == "pool":
+        if self.system in ("pool", "pool-spawn"):
             result = pool.apply(inc, (1,))
         else:
             result = pool.submit(inc, 1).result()
@@ -319,8 +322,8 @@ BENCHMARKS = {"tiny": Tiny, "map": MapOnly, "burst": Burst, "pi": Pi, "payloads"
 
 def main():
     system, benchmark, config = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    if system not in ("pool", "executor") or benchmark not in BENCHMARKS:
-        raise SystemExit(f"usage: pools.py pool|executor {'|'.join(BENCHMARKS)} CONFIG_JSON")
+    if system not in ("pool", "executor", "pool-spawn") or benchmark not in BENCHMARKS or (system == "pool-spawn" and benchmark != "startup"):
+        raise SystemExit(f"usage: pools.py pool|executor {'|'.join(BENCHMARKS)} CONFIG_JSON, or pools.py pool-spawn startup CONFIG_JSON")
     runner = BENCHMARKS[benchmark](system, config)
     try:
         ready = {

@@ -1,7 +1,11 @@
 /** Workers that die mid-task: the task fails, the worker is replaced, nothing hangs. */
 import { MpoolError, WorkerCrashedError, type ContextName } from '@mpool/pool';
-import { crashInTimer, exitWith, sqr, sqrOrExit } from './fixtures';
-import { drain, expectAllRunning, kindOf, rejectionOf, useGates, usePools, WORKERS } from './helpers';
+import { answerThenExit, answerThenExitAtGate, crashInTimer, exitWith, sqr, sqrOrExit } from './fixtures';
+import { drain, expectAllRunning, fileWritten, kindOf, rejectionOf, useGates, usePools, WORKERS } from './helpers';
+
+/** Tasks sent at once to a pool whose workers exit after every EXIT_EVERY-th: many chances to lose one. */
+const MANY_TASKS = 200;
+const EXIT_EVERY = 10;
 
 export function crashTests(context: ContextName): void {
   describe('worker death', () => {
@@ -44,6 +48,31 @@ export function crashTests(context: ContextName): void {
       expect(error).toBeInstanceOf(WorkerCrashedError);
       expect(error).toHaveProperty('exitCode', 7);
       for (const [i, result] of results.entries()) if (i !== 5) expect(await result.get()).toBe(i * i);
+    });
+
+    test('a task sent to a worker that exits before it starts it runs on another worker, unblamed', async () => {
+      const pool = newPool(1);
+      const gate = newGate();
+      const idle = gate.started('idle');
+      expect(await pool.apply(answerThenExitAtGate, [1, gate.path, idle, 3])).toBe(1);
+      await fileWritten(idle);
+      const next = pool.applyAsync(sqr, [5]);
+      // The pool sends it in a microtask, to its one worker, which reads nothing any more.
+      await new Promise(setImmediate);
+      gate.open();
+      expect(await next.get()).toBe(25);
+      await expectAllRunning(pool, newGate());
+    });
+
+    test('workers that exit just after answering lose no task: their answers count, and what they never started runs elsewhere', async () => {
+      const pool = newPool();
+      const exits = (i: number): boolean => i % EXIT_EVERY === 0;
+      const results = Array.from({ length: MANY_TASKS }, (_, i) => (exits(i) ? pool.applyAsync(answerThenExit, [i, 3]) : pool.applyAsync(sqr, [i])));
+      await Promise.all(results.map((result) => result.wait()));
+      const failed = results.flatMap((result, i) => (result.successful() ? [] : [i]));
+      expect(failed).toEqual([]);
+      for (const [i, result] of results.entries()) expect(await result.get()).toBe(exits(i) ? i : i * i);
+      expect(await pool.map(sqr, [1, 2, 3])).toEqual([1, 4, 9]);
     });
 
     test('the errorCallback of a crashed task gets the WorkerCrashedError', async () => {

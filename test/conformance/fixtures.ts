@@ -38,6 +38,8 @@ export const workerId = task<() => string>(workers, 'workerId');
 export const hold = task<<T>(gatePath: string, startedPath: string | null, value: T) => T>(workers, 'hold');
 export const exitWith = task<(code: number) => never>(workers, 'exitWith');
 export const sqrOrExit = task<(x: number) => number>(workers, 'sqrOrExit');
+export const answerThenExit = task<(x: number, code: number) => number>(workers, 'answerThenExit');
+export const answerThenExitAtGate = task<(x: number, gatePath: string, idlePath: string, code: number) => number>(workers, 'answerThenExitAtGate');
 export const crashInTimer = task<(message: string) => Promise<never>>(workers, 'crashInTimer');
 export const init = task<(...args: unknown[]) => void>(workers, 'init');
 export const asyncInit = task<(...args: unknown[]) => Promise<void>>(workers, 'asyncInit');

@@ -4,11 +4,11 @@
  * sockets behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture } from '../conformance/fixtures';
-import { isRunning } from './support';
+import { childrenOf, isRunning } from './support';
 
 /** How long the program may take to start its pools and have every task spinning. */
 const STARTED_LIMIT_MS = 20_000;
@@ -56,33 +56,79 @@ async function until(done: () => boolean, left: () => string): Promise<void> {
   }
 }
 
-describe.each(['SIGKILL', 'SIGTERM'] as const)('a parent killed with %s, sent to its pid only', (signal) => {
-  test('takes every worker process of every process context with it, busy as they are, and their sockets\' directory', async () => {
-    const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
-    const scratch = mkdtempSync(join(tmpdir(), 'mpool-test-'));
-    const program = spawn(process.execPath, [fixture('orphaned-workers.cjs'), scratch], {
-      env: { ...process.env, TMPDIR: temp },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let pids: number[] = [];
+/** The children of `parent` that are shells: the reaper of its worker processes. */
+function shellsOf(parent: number): number[] {
+  return childrenOf(parent).filter((pid) => {
     try {
-      const report = await firstReport(program);
-      pids = [...new Set([...report.workers, ...report.children])];
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === '/bin/sh';
+    } catch {
+      return false; // it ended while we looked
+    }
+  });
+}
+
+/** The program of orphaned-workers.cjs, running with a temporary folder of its own, and what it reported. */
+interface Orphans {
+  program: ChildProcess;
+  report: Report;
+  temp: string;
+  /** Every process to see gone: its children at the report, and any the test adds. */
+  pids: number[];
+}
+
+/**
+ * Starts orphaned-workers.cjs, gives `body` its first report, then kills the program with
+ * `signal` and waits until every process of `pids` is gone and the temporary folder is empty.
+ * Whatever happens, nothing is left running or on disk.
+ */
+async function orphansOfKilledParent(signal: NodeJS.Signals, body: (orphans: Orphans) => void | Promise<void>): Promise<void> {
+  const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+  const program = spawn(process.execPath, [fixture('orphaned-workers.cjs'), scratch], {
+    env: { ...process.env, TMPDIR: temp },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pids: number[] = [];
+  try {
+    const report = await firstReport(program);
+    pids.push(...new Set([...report.workers, ...report.children]));
+    await body({ program, report, temp, pids });
+    const exited = new Promise((resolve) => program.once('exit', resolve));
+    program.kill(signal);
+    await exited;
+    await until(
+      () => pids.every((pid) => !isRunning(pid)) && readdirSync(temp).length === 0,
+      () => JSON.stringify({ running: pids.filter(isRunning), temp: readdirSync(temp) }),
+    );
+  } finally {
+    program.kill('SIGKILL');
+    for (const pid of pids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(temp, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+describe.each(['SIGKILL', 'SIGTERM'] as const)('a parent killed with %s, sent to its pid only', (signal) => {
+  test("takes every worker process of every process context with it, busy as they are, and their sockets' directory", async () => {
+    await orphansOfKilledParent(signal, ({ report }) => {
       expect(report.workers).toHaveLength(6); // two workers of each context
       expect(report.children.length).toBeGreaterThanOrEqual(6);
       expect(report.temp).toHaveLength(1); // the directory of the sockets
-      const exited = new Promise((resolve) => program.once('exit', resolve));
-      program.kill(signal);
-      await exited;
-      await until(
-        () => pids.every((pid) => !isRunning(pid)) && readdirSync(temp).length === 0,
-        () => JSON.stringify({ running: pids.filter(isRunning), temp: readdirSync(temp) }),
-      );
-    } finally {
-      program.kill('SIGKILL');
-      for (const pid of pids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
-      rmSync(temp, { recursive: true, force: true });
-      rmSync(scratch, { recursive: true, force: true });
-    }
+    });
+  });
+});
+
+test('a reaper killed while its workers spin is replaced, and the workers still go with their parent', async () => {
+  await orphansOfKilledParent('SIGKILL', async ({ program, pids }) => {
+    const [reaper, ...others] = shellsOf(program.pid as number);
+    expect(reaper).toBeDefined(); // the program's workers are watched by one
+    expect(others).toEqual([]);
+    process.kill(reaper as number, 'SIGKILL');
+    let next: number[] = [];
+    await until(
+      () => (next = shellsOf(program.pid as number).filter((pid) => pid !== reaper && isRunning(pid))).length > 0,
+      () => 'no reaper took the place of the one killed',
+    );
+    pids.push(...next);
   });
 });

@@ -21,6 +21,21 @@ export interface WorkerLimits {
   readonly stackSizeMb?: number;
 }
 
+/**
+ * How far a worker had got with its tasks when it ended, as its run loop counted them (see
+ * `WorkerChannel.progress`): the pool then knows which of the tasks it sent were never started.
+ */
+export interface WorkerLastWord {
+  /**
+   * Tasks it started in its life, in the order it was sent them: each task of a RUN message, a
+   * chunk as one. It may wrap around as a 32-bit integer does (a count kept in an Int32Array):
+   * the scheduler reads it modulo 2^32.
+   */
+  readonly started: number;
+  /** Whether the last of them was still running: started, and its result not yet handed to the outbox. */
+  readonly running: boolean;
+}
+
 /** How a worker ended. */
 export interface WorkerExitInfo {
   /** The exit code, or `null` when a signal ended it. */
@@ -29,6 +44,11 @@ export interface WorkerExitInfo {
   readonly signal: NodeJS.Signals | null;
   /** The worker's own uncaught error or failure to start, when the backend saw one. */
   readonly error?: unknown;
+  /**
+   * Its last word, when the backend could hear one (not after SIGKILL or a V8 abort, for one).
+   * Default: none, and every task it had unanswered is a suspect.
+   */
+  readonly lastWord?: WorkerLastWord;
 }
 
 /** What a backend reports about one worker. `exit` is called exactly once, last. */
@@ -77,10 +97,27 @@ export interface Executor {
   shutdown?(): void | Promise<void>;
 }
 
+/**
+ * Where a worker's run loop says, as it goes, how far it has got, so that its backend can tell the
+ * pool when the worker ends (`WorkerExitInfo.lastWord`), however it ends. Called on the hot path:
+ * each call must cost next to nothing.
+ */
+export interface TaskProgress {
+  /**
+   * A task starts, its function loaded (one whose function failed to load starts and ends at
+   * once): one more started, and it runs.
+   */
+  taskStarted(): void;
+  /** The task that runs is over: its result (or error) is in the outbox. */
+  taskEnded(): void;
+}
+
 /** The worker side of a backend: how the shared run loop hears and answers the pool. */
 export interface WorkerChannel {
   /** The worker side of the backend's codec (codec.ts). Default: structured clone as it is. */
   readonly codec?: WorkerPayloadCodec;
+  /** Where the run loop counts the tasks it starts and ends. Default: none (the worker leaves no last word). */
+  readonly progress?: TaskProgress;
   /** As `WorkerHandle.send`, the other way. */
   post(message: unknown[], transfer?: readonly ArrayBuffer[]): void;
   onMessage(handler: (message: unknown) => void): void;

@@ -17,7 +17,7 @@ export {
   type MpoolErrorOptions,
   type WorkerExit,
 } from './errors.js';
-export type { Executor, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLimits } from './executor.js';
+export type { Executor, TaskProgress, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLastWord, WorkerLimits } from './executor.js';
 export type { ChunkValues, MapInput, PayloadCodec, WorkerPayloadCodec } from './codec.js';
 export { PackedNumbersCodec } from './codecs/packed-numbers.js';
 export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, ImapOptions, MapAsyncOptions, MapOptions, TaskOptions } from './call-options.js';

@@ -1,7 +1,7 @@
 /**
  * A fake backend the tests drive by hand. Every worker it starts is a `FakeWorker` that records
  * what the pool sends it and answers only when the test says so: `initializing()`, `ready()`,
- * `answer(…)`, `reply(…)`, `initFailed(…)`, `exit(…)`. Nothing happens on its own, so the
+ * `answer(…)`, `reply(…)`, `initFailed(…)`, `exit(…)`, `exitSaying(…)`. Nothing happens on its own, so the
  * scheduler's every step can be watched in order.
  *
  *   Pool ─send()──▶ FakeWorker.sent / .unanswered        (copied with structuredClone, as postMessage does)
@@ -15,7 +15,7 @@
  * an exited or terminated worker, no task naming a function the worker was never given) and
  * lists what it saw in `violations`, which every test expects to stay empty.
  */
-import type { Executor, PoolBackend, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerInit } from '@mpool/core';
+import type { Executor, PoolBackend, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerInit, WorkerLastWord } from '@mpool/core';
 import type { WorkerChannel } from '../src/executor.js';
 import { encodeThrown } from '../src/error-codec.js';
 import { runWorker } from '../src/worker/run-loop.js';
@@ -100,6 +100,8 @@ export class FakeWorker implements WorkerHandle {
   #resolveExited!: () => void;
   /** Live mode: the run loop's message handler, and what came before it listened. */
   #workerHandler: ((message: unknown) => void) | undefined;
+  /** Live mode: what the run loop counted (WorkerChannel.progress). */
+  #liveProgress: { started: number; running: boolean } | undefined;
   readonly #workerBacklog: unknown[][] = [];
   readonly #sendWaiters: { kind: MessageKind; resolve: () => void }[] = [];
 
@@ -134,6 +136,11 @@ export class FakeWorker implements WorkerHandle {
 
   get exited(): boolean {
     return this.exitInfo !== undefined;
+  }
+
+  /** Live mode: what its run loop has counted so far, the last word it would leave now. */
+  get counted(): WorkerLastWord | undefined {
+    return this.#liveProgress === undefined ? undefined : { ...this.#liveProgress };
   }
 
   // ── WorkerHandle: what the pool calls ─────────────────────────────────────────────────────────
@@ -223,10 +230,23 @@ export class FakeWorker implements WorkerHandle {
     this.#toPool(message);
   }
 
-  /** Ends the worker, as a crash or `process.exit(code)` would. */
+  /**
+   * Ends the worker, as a crash or `process.exit(code)` would. In live mode it leaves the last
+   * word its run loop counted, as a thread does; otherwise none, as after SIGKILL.
+   */
   exit(code: number | null, signal: NodeJS.Signals | null = null, error?: unknown): void {
+    const live = this.#liveProgress;
+    this.#end(code, signal, error, live === undefined ? undefined : { ...live });
+  }
+
+  /** Ends the worker as `exit` does, with its last word: `word.started` tasks begun, the last one `word.running` or not. */
+  exitSaying(word: WorkerLastWord, code: number | null = 1, error?: unknown): void {
+    this.#end(code, null, error, word);
+  }
+
+  #end(code: number | null, signal: NodeJS.Signals | null, error: unknown, lastWord: WorkerLastWord | undefined): void {
     if (this.exited) throw new Error(`worker ${this.id} exited twice`);
-    this.exitInfo = error === undefined ? { code, signal } : { code, signal, error };
+    this.exitInfo = { code, signal, ...(error === undefined ? {} : { error }), ...(lastWord === undefined ? {} : { lastWord }) };
     this.#resolveExited();
     this.#events.exit(this.exitInfo);
   }
@@ -261,7 +281,18 @@ export class FakeWorker implements WorkerHandle {
 
   /** Live mode: starts the real run loop on an in-memory channel. */
   startRunLoop(): void {
+    const progress = { started: 0, running: false };
+    this.#liveProgress = progress;
     const channel: WorkerChannel = {
+      progress: {
+        taskStarted: () => {
+          progress.started++;
+          progress.running = true;
+        },
+        taskEnded: () => {
+          progress.running = false;
+        },
+      },
       post: (message) => {
         const copy = structuredClone(message); // throws for what cannot be copied, as postMessage does
         setImmediate(() => {

@@ -17,7 +17,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { creatorPort } from '@mpool/core';
 import { forkHere, type ChildEndListener, type ChildLink } from './child-link.js';
 import { adopt, forget } from './children.js';
-import { leaveSocketDir } from './lifeline.js';
+import { leaveSocketDir } from './socket-dir.js';
 
 const SPAWN = 0;
 const KILL = 1;

@@ -3,9 +3,8 @@
  * (`forkHere`), or, in a worker thread, by the thread that started that one (child-host.ts).
  */
 import { fork } from 'node:child_process';
-import type { Socket } from 'node:net';
-import { join } from 'node:path';
-import { LIFELINE_FD } from './lifeline.js';
+import { dirname, join } from 'node:path';
+import { unwatch, watch } from './reaper.js';
 
 const CHILD_ENTRY = join(__dirname, 'child.js');
 
@@ -40,22 +39,22 @@ export interface ChildLink {
 }
 
 /**
- * Forks `child.js` with `args`, from this thread. Its stdio: the parent's 0-2, the IPC channel,
- * then the lifeline (lifeline.ts). Throws when the process cannot be started at all.
+ * Forks `child.js` with `args` (its socket's path first), from this thread, which then minds it:
+ * it is on the list of this thread's reaper (reaper.ts) until it exits. Its stdio: the parent's
+ * 0-2, then the IPC channel. Throws when the process cannot be started at all.
  */
 export function forkHere(args: readonly string[], execArgv: readonly string[], env?: NodeJS.ProcessEnv): ChildLink {
   const child = fork(CHILD_ENTRY, args, {
     execArgv: [...execArgv],
     env,
     serialization: 'advanced',
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'],
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
-  // It tells the child only that this process is gone: it never keeps this one alive, and once
-  // the child has exited it is closed at once, not read to its end: the child's 'close', which
-  // waits for it, comes as soon as it would without it.
-  const lifeline = child.stdio[LIFELINE_FD] as Socket | null;
-  lifeline?.unref();
-  child.once('exit', () => lifeline?.destroy());
+  const pid = child.pid;
+  if (pid !== undefined) {
+    watch(pid, dirname(args[0]!));
+    child.once('exit', () => unwatch(pid));
+  }
   return {
     get pid() {
       return child.pid;

@@ -4,7 +4,8 @@
  * instead of waiting for a new one. The spare is a clean process, as for `'spawn'`.
  */
 import { PackedNumbersCodec, type EnvOverrides, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
-import { ProcessExecutor, type BootedChild } from './process-executor.js';
+import { ProcessExecutor } from './process-executor.js';
+import type { BootedChild } from './process-worker.js';
 
 export interface ForkserverExecutorOptions {
   /** Extra Node flags for every child. */
@@ -26,11 +27,27 @@ export class ForkserverExecutor implements Executor {
 
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
     const booted = this.#takeSpare() ?? this.#boot.boot();
-    const handle = booted.attach(init, events);
-    // Starting a process blocks this thread for ~10–20 ms: do it after what the caller is doing
-    // (sending the new worker its first task), not in its way.
-    setImmediate(() => this.#prepareSpare()).unref();
-    return handle;
+    // The next spare boots once this worker has answered its first task (its second message: the
+    // first says that it is ready), or is gone. Booted beside workers that are starting, it would
+    // take a core from them and their first tasks: a fresh pool's first result would wait for
+    // three processes' start-up on a machine of two cores. A worker taken from a spare answers
+    // as soon as it has worked, so a replacement's spare boots as soon as before.
+    let messagesBeforeSpare = 2;
+    const prepareSpare = (): void => {
+      // Starting a process blocks this thread for some milliseconds: after what the caller is
+      // doing (sending the answer on, or the next task), not in its way.
+      setImmediate(() => this.#prepareSpare()).unref();
+    };
+    return booted.attach(init, {
+      message: (message) => {
+        events.message(message);
+        if (messagesBeforeSpare > 0 && --messagesBeforeSpare === 0) prepareSpare();
+      },
+      exit: (info) => {
+        if (messagesBeforeSpare > 0) prepareSpare();
+        events.exit(info);
+      },
+    });
   }
 
   /** Kills the spare: the pool is done with this executor. Resolves once it is gone. */

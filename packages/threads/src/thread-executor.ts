@@ -1,10 +1,12 @@
 /**
  * The Executor on `worker_threads`: each worker is a `Worker` running `worker.js`, which hands its
- * `parentPort` to the shared run loop. Messages travel by structured clone.
+ * `parentPort` to the shared run loop. Messages travel by structured clone. How far a worker got
+ * with its tasks is in memory it shares with this thread, read when it exits (progress.ts).
  */
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { typeScriptLoader, workerEnv, type EnvOverrides, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import { progressCells, readLastWord } from './progress.js';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
 
@@ -15,6 +17,8 @@ export interface ThreadWorkerData {
   readonly typeScript?: string;
   /** Its end of the port to this thread, when the executor serves one (`host`). */
   readonly creator?: MessagePort;
+  /** Where its run loop counts its tasks, for its last word (progress.ts). */
+  readonly progress: Int32Array;
   /**
    * The `NODE_OPTIONS` its environment is to have once it runs (a string, or `null` for none):
    * given when the executor's `execArgv` reached it through that variable, which the worker's
@@ -47,6 +51,22 @@ function quoteFlag(flag: string): string {
   return `"${flag.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/**
+ * The environment of a worker thread, when the pool's `env` or `execArgv` asks for one of its
+ * own (otherwise `undefined`: a copy of the parent's), and, when `execArgv` travels in its
+ * NODE_OPTIONS, what that variable was before (`null`: unset), for the thread to put back.
+ */
+function environmentOf({ env, execArgv = [] }: ThreadExecutorOptions): { environment?: Record<string, string>; nodeOptions?: string | null } {
+  if (env === undefined && execArgv.length === 0) return {};
+  const environment = workerEnv(env ?? {});
+  if (execArgv.length === 0) return { environment };
+  // A thread given `execArgv` takes those flags instead of the ones it inherits; given in its
+  // NODE_OPTIONS, they come on top of them, as a process's come on top of its context's.
+  const nodeOptions = environment.NODE_OPTIONS ?? null;
+  environment.NODE_OPTIONS = [nodeOptions ?? '', ...execArgv.map(quoteFlag)].join(' ').trim();
+  return { environment, nodeOptions };
+}
+
 export class ThreadExecutor implements Executor {
   readonly #options: ThreadExecutorOptions;
 
@@ -57,7 +77,8 @@ export class ThreadExecutor implements Executor {
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {
     // Under tsx, the thread registers tsx's hooks itself where its flags do not reach it.
     const typeScript = typeScriptLoader()?.packageJson;
-    let workerData: ThreadWorkerData = { init, typeScript };
+    const progress = progressCells();
+    let workerData: ThreadWorkerData = { init, typeScript, progress };
     const transferList: MessagePort[] = [];
     if (this.#options.host !== undefined) {
       const { port1, port2 } = new MessageChannel();
@@ -65,18 +86,8 @@ export class ThreadExecutor implements Executor {
       workerData = { ...workerData, creator: port2 };
       transferList.push(port2);
     }
-    const { env, execArgv } = this.#options;
-    let environment: Record<string, string> | undefined;
-    if (env !== undefined || (execArgv !== undefined && execArgv.length > 0)) {
-      environment = workerEnv(env ?? {});
-      if (execArgv !== undefined && execArgv.length > 0) {
-        // A thread given `execArgv` takes those flags instead of the ones it inherits; given in
-        // its NODE_OPTIONS, they come on top of them, as a process's come on top of its context's.
-        const nodeOptions = environment.NODE_OPTIONS;
-        environment.NODE_OPTIONS = [nodeOptions ?? '', ...execArgv.map(quoteFlag)].join(' ').trim();
-        workerData = { ...workerData, nodeOptions: nodeOptions ?? null };
-      }
-    }
+    const { environment, nodeOptions } = environmentOf(this.#options);
+    if (nodeOptions !== undefined) workerData = { ...workerData, nodeOptions };
     const worker = new Worker(WORKER_ENTRY, {
       workerData,
       transferList,
@@ -95,7 +106,7 @@ export class ThreadExecutor implements Executor {
       void worker.terminate();
     });
     worker.once('exit', (code) => {
-      events.exit({ code, signal: null, error: uncaught });
+      events.exit({ code, signal: null, error: uncaught, lastWord: readLastWord(progress) });
     });
     return {
       id: worker.threadId,

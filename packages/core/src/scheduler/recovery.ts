@@ -1,6 +1,7 @@
 /**
  * What the pool does when something goes wrong with a worker: a worker that exits with jobs
- * unanswered (the suspects run again, one by one), a job past its timeout or withdrawn while it
+ * unanswered (its last word says which it never started: those go back unblamed; without one,
+ * the suspects run again, one by one), a job past its timeout or withdrawn while it
  * runs alone (its worker is terminated), a worker that cannot be sent anything any more (its
  * jobs go back to the queue), a job the pool's fallback can run where this worker cannot, and
  * workers that fail to start (after STARTUP_FAILURE_LIMIT in a row the pool is broken).
@@ -8,7 +9,7 @@
 import { decodeThrown } from '../error-codec.js';
 import { InitializerError, TimeoutError, WorkerCrashedError } from '../errors.js';
 import { describeExit, messageOf } from '../exit-info.js';
-import type { WorkerExitInfo } from '../executor.js';
+import type { WorkerExitInfo, WorkerLastWord } from '../executor.js';
 import { JobState, type Job } from '../job.js';
 import type { StatsCollector } from '../stats.js';
 import { ResultStatus, type ChunkFailure, type WireThrown } from '../wire.js';
@@ -127,13 +128,14 @@ export class Recovery {
    * when the pool had not asked it to.
    */
   exited(slot: Slot, info: WorkerExitInfo): boolean {
+    const answered = slot.answered;
     const jobs = slot.takeAll();
     const expected = slot.state === SlotState.Terminating || (slot.state === SlotState.Retiring && jobs.length === 0);
     if (!expected) this.#stats.crashed();
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
     } else if (jobs.length > 0) {
-      this.#recoverJobs(jobs, info);
+      this.#recoverJobs(jobs, info, answered);
     } else if (!expected) {
       process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
     }
@@ -141,20 +143,67 @@ export class Recovery {
   }
 
   /**
-   * A worker died with jobs unanswered. With one, that job killed it. With several, results of
-   * finished ones may be lost with it and which one killed it is unknown, so all run again, each
-   * alone: a job that kills its worker when alone is the culprit.
+   * A worker died with `jobs` unanswered, after answering `answered` others. Its last word, when
+   * it left one, says which of them it never started. A worker that started no task at all said
+   * nothing of use: what ended it came with its start, or with the message that brought its first
+   * tasks (a payload that ran it out of memory as it was read), so its jobs are suspects.
    */
-  #recoverJobs(jobs: Job[], info: WorkerExitInfo): void {
+  #recoverJobs(jobs: Job[], info: WorkerExitInfo, answered: number): void {
+    const word = info.lastWord;
+    if (word !== undefined && word.started !== 0) this.#recoverByLastWord(jobs, info, word, answered);
+    else this.#recoverSuspects(jobs, info);
+  }
+
+  /**
+   * Without a last word (SIGKILL, a V8 abort): with one job unanswered, that job killed the worker.
+   * With several, results of finished ones may be lost with it and which one killed it is unknown,
+   * so all run again, each alone: a job that kills its worker when alone is the culprit.
+   */
+  #recoverSuspects(jobs: Job[], info: WorkerExitInfo): void {
     const first = jobs[0]!;
     if (jobs.length === 1 || first.alone) {
-      const cause = info.error;
-      const detail = cause === undefined ? '' : `: ${messageOf(cause)}`;
-      this.#queue.fail(first, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
+      this.#crashed(first, info);
       jobs = jobs.slice(1);
     } else {
       for (const job of jobs) job.runAloneFromNowOn();
     }
+    this.#runAgain(jobs);
+  }
+
+  /**
+   * With a last word. The worker runs its jobs in the order sent, so of those unanswered the
+   * oldest `begun` had started. The one still running killed the worker: it fails, whatever else
+   * was in flight. Those before it finished, but their results died with the worker: they run
+   * again. Those after it never started: they go back to the front of the queue, unblamed.
+   * With none running, the worker died between tasks, of something a finished one left behind (a
+   * timer): the finished ones whose results were lost run again each alone, as suspects (one that
+   * ran alone already is the one, as without a word).
+   */
+  #recoverByLastWord(jobs: Job[], info: WorkerExitInfo, word: WorkerLastWord, answered: number): void {
+    // Modulo 2^32, as the count may wrap (a few in flight, never near 2^31 apart). A job cut short
+    // is answered already: the task the worker still ran is then none of these.
+    const begun = Math.min(Math.max((word.started - answered) | 0, 0), jobs.length);
+    const finished = word.running && begun > 0 ? begun - 1 : begun;
+    if (finished < begun) {
+      this.#crashed(jobs[finished]!, info);
+    } else if (finished > 0 && jobs[0]!.alone) {
+      this.#crashed(jobs[0]!, info);
+      jobs = jobs.slice(1);
+    } else {
+      for (let i = 0; i < finished; i++) jobs[i]!.runAloneFromNowOn();
+    }
+    this.#runAgain(finished < begun ? [...jobs.slice(0, finished), ...jobs.slice(begun)] : jobs);
+  }
+
+  /** `job` killed its worker: it fails with WorkerCrashedError, the worker's own error as its cause. */
+  #crashed(job: Job, info: WorkerExitInfo): void {
+    const cause = info.error;
+    const detail = cause === undefined ? '' : `: ${messageOf(cause)}`;
+    this.#queue.fail(job, new WorkerCrashedError(`The worker running this task died (${describeExit(info)})${detail}`, info, cause === undefined ? undefined : { cause }));
+  }
+
+  /** Jobs a dead worker left unanswered go back to the front of the queue, but those withdrawn. */
+  #runAgain(jobs: readonly Job[]): void {
     const again: Job[] = [];
     for (const job of jobs) {
       // A withdrawn job is over: its result, if it came, is lost with its worker anyway.

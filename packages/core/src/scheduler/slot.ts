@@ -32,6 +32,11 @@ export class Slot implements WorkerLoad {
   state = SlotState.Starting;
   /** Jobs sent and not answered, oldest first: change it only through the methods below. */
   readonly inFlight = new Deque<Job>();
+  /**
+   * Jobs taken off `inFlight` from the oldest end: answered, or given up while it ran them. The
+   * worker runs its jobs in the order sent, so the oldest in flight is its task number `answered`.
+   */
+  answered = 0;
   /** Items in flight. */
   inFlightWeight = 0;
   /** Roughly the bytes of the payloads in flight (see payloadBytes). */
@@ -100,7 +105,10 @@ export class Slot implements WorkerLoad {
   /** The oldest job in flight, answered or given up (undefined if none). */
   takeOldest(): Job | undefined {
     const job = this.inFlight.shift();
-    if (job !== undefined) this.#forget(job);
+    if (job !== undefined) {
+      this.answered++;
+      this.#forget(job);
+    }
     return job;
   }
 

@@ -6,6 +6,7 @@ export { runWorker } from './run-loop.js';
 export { setCreatorPort } from './creator-port.js';
 export { encodeThrown } from '../error-codec.js';
 export type { WorkerPayloadCodec } from '../codec.js';
+export type { TaskProgress, WorkerChannel } from '../executor.js';
 export { CloneWorkerCodec, PackedNumbersWorkerCodec, type PackedNumbersOptions } from './codecs.js';
 /** For a backend's transport: packed chunks of numbers (see numbers.ts). */
 export { holdPacked, isOutgoingPacked, packedBytes } from '../numbers.js';

@@ -15,11 +15,14 @@
  * While running it may wait (on a function's module, or on a task that returns a promise): the
  * messages that come meanwhile wait in the inbox, and where the channel lends their memory (see
  * WorkerPayloadCodec) their payloads are kept first.
+ *
+ * Each task is counted as it starts and as it ends, through the channel's `progress`, so that the
+ * pool hears, however the worker ends, which of the tasks it sent were never started.
  */
 import { performance } from 'node:perf_hooks';
 import type { WorkerPayloadCodec } from '../codec.js';
 import { encodeThrown } from '../error-codec.js';
-import type { WorkerChannel } from '../executor.js';
+import type { TaskProgress, WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type WorkerInit } from '../wire.js';
 import { setWorkerData } from '../worker-data.js';
 import { isChunkStop, isThenable } from './chunk.js';
@@ -46,6 +49,12 @@ const enum LoopState {
 const RUN_HEAD = 2;
 const TASK_LENGTH = 3;
 
+/** The progress of a channel that keeps no count. */
+const UNCOUNTED: TaskProgress = {
+  taskStarted: () => undefined,
+  taskEnded: () => undefined,
+};
+
 class RunLoop {
   readonly #channel: WorkerChannel;
   readonly #init: WorkerInit;
@@ -54,6 +63,8 @@ class RunLoop {
   readonly #functions = new Functions();
   readonly #outbox: Outbox;
   readonly #plugins: Plugins;
+  /** Where tasks are counted as they start and end (WorkerChannel.progress). */
+  readonly #progress: TaskProgress;
   #state = LoopState.Starting;
   /** RUN messages not yet begun. */
   readonly #inbox: unknown[][] = [];
@@ -69,6 +80,7 @@ class RunLoop {
     this.#codec = channel.codec ?? new CloneWorkerCodec();
     this.#outbox = new Outbox(channel, this.#codec);
     this.#plugins = new Plugins((message) => channel.post(message));
+    this.#progress = channel.progress ?? UNCOUNTED;
   }
 
   /** Runs the initializer, then says READY (or INIT_FAILED), listening from the start. */
@@ -149,10 +161,15 @@ class RunLoop {
         try {
           fn = await this.#functions.load(fnId);
         } catch (thrown) {
+          this.#progress.taskStarted(); // counted all the same: every task answered is
           this.#outbox.push(ResultStatus.Threw, encodeThrown(thrown));
+          this.#progress.taskEnded();
           continue;
         }
       }
+      // The task starts once its function is there: a worker that dies while a module loads (a
+      // timer an earlier task left) has not started it, and the pool sends it elsewhere unblamed.
+      this.#progress.taskStarted();
       const started = performance.now();
       this.#plugins.beginTask();
       try {
@@ -166,6 +183,7 @@ class RunLoop {
       } catch (thrown) {
         this.#failed(fnId, thrown);
       }
+      this.#progress.taskEnded();
       this.#plugins.endTask();
       this.#outbox.ran(started, performance.now());
     }
