@@ -13,19 +13,19 @@ process.env.MPOOL_REDIS_URL = redisUrl();
 
 const crew = useWorkers('mpool', 2);
 
-conformance('bullmq', ['apply', 'map', 'imap', 'errors', 'crashes', 'lifecycle', 'stats', 'progress', 'backpressure']);
+conformance('bullmq', ['apply', 'map', 'imap', 'errors', 'crashes', 'lifecycle', 'stats', 'events', 'progress', 'backpressure']);
 
 describe("what the 'bullmq' context's workers start with", () => {
   const newPool = usePools('bullmq');
   const observe = fixture('observe.mjs');
-  const keepWorkerData = task<() => void>(observe, 'keepWorkerData');
+  const keepWhatInitSees = task<(name: string) => void>(observe, 'keepWhatInitSees');
   const startedWith = task<(name: string) => { workerData: unknown; atInit: unknown }>(observe, 'startedWith');
 
   test('workerData reaches the initializer and every task, on whichever worker runs it', async () => {
     const workerData = { model: 'model.bin', sizes: new Map([['small', 1]]) };
-    const pool = newPool({ processes: 2, workerData, initializer: keepWorkerData });
+    const pool = newPool({ processes: 2, workerData, initializer: keepWhatInitSees, initargs: ['MPOOL_TEST_VARIABLE'] });
     for (const started of await pool.map(startedWith, ['A', 'B', 'C', 'D'], 1)) {
-      expect(started).toMatchObject({ workerData, atInit: workerData });
+      expect(started).toMatchObject({ workerData, atInit: { workerData } });
     }
   });
 

@@ -10,7 +10,7 @@ import { range, rejectionOf, usePools, WORKERS } from './helpers';
 
 const observe = fixture('observe.mjs');
 const spin = task<(ms: number) => number>(observe, 'spin');
-const keepWorkerData = task<() => void>(observe, 'keepWorkerData');
+const keepWhatInitSees = task<(name: string) => void>(observe, 'keepWhatInitSees');
 interface StartedWith {
   workerData: unknown;
   atInit: unknown;
@@ -66,29 +66,23 @@ export function statsTests(context: ContextName): void {
   });
 }
 
-/** Workers dying and replaced, as the stats count them and the events tell; a listener that throws. */
-export function workerEventTests(context: ContextName): void {
-  describe('worker events', () => {
+/** The events every context tells, in order; listeners that throw. */
+export function eventTests(context: ContextName): void {
+  describe('events', () => {
     const newPool = usePools(context);
 
-    test('a crash counts one crash and one replacement, and the events come in order', async () => {
+    test('a worker starts, the queue drains as the task is sent, the task fails: in that order, with the error the call gets', async () => {
       const pool = newPool(1);
       const seen: unknown[] = [];
-      const replaced = new Promise<void>((resolve) => {
-        pool.on('workerStart', (worker) => {
-          seen.push('workerStart');
-          if (seen.length > 1) resolve();
-          expect(typeof worker.id).toBe('number');
-        });
-      });
-      pool.on('taskFailed', (error) => seen.push(['taskFailed', (error as Error).name]));
-      pool.on('workerExit', ({ code, crashed, replaced: wasReplaced }) => seen.push(['workerExit', code, crashed, wasReplaced]));
-      await rejectionOf(pool.apply(throwTypeError, ['no']));
-      expect(await rejectionOf(pool.apply(exitWith, [3]))).toBeInstanceOf(WorkerCrashedError);
-      expect(pool.stats().workers).toMatchObject({ crashes: 1, replacements: 1 });
-      await replaced;
-      expect(seen).toEqual(['workerStart', ['taskFailed', 'TypeError'], ['taskFailed', 'WorkerCrashedError'], ['workerExit', 3, true, true], 'workerStart']);
-      expect(await pool.apply(sqr, [4])).toBe(16);
+      pool.on('workerStart', (worker) => seen.push(['workerStart', typeof worker.id]));
+      pool.on('drain', () => seen.push(['drain']));
+      pool.on('taskFailed', (error, failed) => seen.push(['taskFailed', error, failed]));
+      const error = await rejectionOf(pool.apply(throwTypeError, ['no']));
+      await pool.drained();
+      // (Listeners are called on a microtask after their event: one round trip more is long after.)
+      expect(await pool.apply(sqr, [3])).toBe(9);
+      expect(seen.slice(0, 3)).toEqual([['workerStart', 'number'], ['drain'], ['taskFailed', error, { task: expect.stringMatching(/^throwTypeError \(.*errors\.mjs\)$/), items: 1 }]]);
+      expect(error).toBeInstanceOf(TypeError);
     });
 
     test('listeners and onProgress that throw are reported as uncaught exceptions; the pool and the other listeners go on', async () => {
@@ -101,6 +95,35 @@ export function workerEventTests(context: ContextName): void {
         after: 49,
       });
       expect(run.code).toBe(0);
+    });
+  });
+}
+
+/** Workers dying and replaced, as the stats count them and the events tell. */
+export function workerEventTests(context: ContextName): void {
+  describe('worker events', () => {
+    const newPool = usePools(context);
+
+    test('a crash counts one crash and one replacement, and the events come in order', async () => {
+      const pool = newPool(1);
+      const seen: unknown[] = [];
+      const ids: unknown[] = [];
+      const replaced = new Promise<void>((resolve) => {
+        pool.on('workerStart', (worker) => {
+          seen.push('workerStart');
+          ids.push(worker.id);
+          if (ids.length === 2) resolve();
+        });
+      });
+      pool.on('taskFailed', (error) => seen.push(['taskFailed', (error as Error).name]));
+      pool.on('workerExit', ({ id, code, crashed, replaced: wasReplaced }) => seen.push(['workerExit', id === ids[0], code, crashed, wasReplaced]));
+      await rejectionOf(pool.apply(throwTypeError, ['no']));
+      expect(await rejectionOf(pool.apply(exitWith, [3]))).toBeInstanceOf(WorkerCrashedError);
+      expect(pool.stats().workers).toMatchObject({ crashes: 1, replacements: 1 });
+      await replaced;
+      expect(seen).toEqual(['workerStart', ['taskFailed', 'TypeError'], ['taskFailed', 'WorkerCrashedError'], ['workerExit', true, 3, true, true], 'workerStart']);
+      expect(ids[1]).not.toBe(ids[0]);
+      expect(await pool.apply(sqr, [4])).toBe(16);
     });
   });
 }
@@ -183,20 +206,21 @@ export function workerOptionTests(context: ContextName): void {
     const newPool = usePools(context);
     const VARIABLE = 'MPOOL_TEST_VARIABLE';
 
-    test('env sets and leaves out variables over the parent environment; execArgv adds flags; workerData reaches the initializer and every task', async () => {
+    test('env sets and leaves out variables over the parent environment, execArgv adds flags, workerData is given: the initializer sees them, and every task', async () => {
       const workerData = { model: 'model.bin', sizes: new Map([['small', 1]]) };
       const pool = newPool({
         processes: 2,
         env: { [VARIABLE]: 'set by the pool', MPOOL_TEST_ABSENT: undefined },
         execArgv: ['--require', fixture('preload.cjs')],
         workerData,
-        initializer: keepWorkerData,
+        initializer: keepWhatInitSees,
+        initargs: [VARIABLE],
       });
       const seen = await pool.map(startedWith, [VARIABLE, VARIABLE, VARIABLE, VARIABLE], 1);
       for (const started of seen) {
         expect(started).toEqual({
           workerData,
-          atInit: workerData,
+          atInit: { workerData, variable: 'set by the pool', preloaded: 'preloaded' },
           variable: 'set by the pool',
           hasPath: true,
           // A thread's flags travel in its NODE_OPTIONS, which its tasks see as the parent's.

@@ -12,7 +12,7 @@ import { imapTests } from './imap';
 import { initTests } from './init';
 import { lifecycleTests } from './lifecycle';
 import { mapTests } from './map';
-import { backpressureTests, progressTests, statsTests, workerEventTests, workerOptionTests } from './observe';
+import { backpressureTests, eventTests, progressTests, statsTests, workerEventTests, workerOptionTests } from './observe';
 import { schedulingTests } from './scheduling';
 import { taskErrorTests } from './task-errors';
 import { taskTests } from './tasks';
@@ -30,6 +30,7 @@ const PARTS = {
   init: initTests,
   lifecycle: lifecycleTests,
   stats: statsTests,
+  events: eventTests,
   workerEvents: workerEventTests,
   progress: progressTests,
   backpressure: backpressureTests,
