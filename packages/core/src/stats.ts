@@ -81,7 +81,9 @@ export interface TaskStats {
  * console.log(`${tasks.queued} queued, p99 wait ${waitTime.p99} ms, ${Math.round(utilization * 100)}% busy`);
  */
 export interface PoolStats {
+  /** The workers now, and their crashes and replacements so far. */
   readonly workers: WorkerStats;
+  /** The tasks now (queued, running), and how those done so far ended. */
   readonly tasks: TaskStats;
   /** How long tasks ran on their workers (map chunks: the whole chunk), by the workers' clocks. */
   readonly runTime: TimeStats;
