@@ -56,8 +56,6 @@ export class Job<M = unknown> {
   timer: NodeJS.Timeout | undefined;
   /** Roughly how many bytes its payload copies (see payloadBytes); -1 until first asked. */
   bytes = -1;
-  /** When it was submitted (`performance.now()`), while its wait is to be timed (stats.ts); else -1. */
-  queuedAt = -1;
 
   constructor(
     readonly fn: FnEntry,

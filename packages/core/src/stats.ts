@@ -2,7 +2,8 @@
  * `pool.stats()`: what a pool has done and is doing. Each fact is counted where it is known once,
  * through one `StatsCollector` the scheduler's parts share:
  *
- *   job-queue   a job queued (its submission stamped), sent (its wait recorded), and how it ended
+ *   job-queue   a job submitted (its time kept beside it in the queue, stamps.ts), sent (its
+ *               wait recorded), and how it ended
  *   scheduler   each RESULTS message: the busy time its worker reports (run time, utilization);
  *               a worker ready, a worker gone
  *   recovery    a worker that died when nobody asked it to (a crash)
@@ -24,6 +25,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { WorkerExitInfo } from './executor.js';
 import type { Job } from './job.js';
 import { SlotState, type Slot } from './scheduler/slot.js';
+import { NOT_TIMED } from './scheduler/stamps.js';
 
 /** A distribution of times, in milliseconds; all 0 until a task has been timed. */
 export interface TimeStats {
@@ -153,10 +155,13 @@ export class StatsCollector {
 
   // ── tasks (job-queue.ts) ──────────────────────────────────────────────────────────────────────
 
-  /** `job` was queued: its submission is stamped, when it is one of those timed (see the file's comment). */
-  queued(job: Job): void {
+  /**
+   * A job is submitted: the time to keep beside it in the queue, when it is one of those whose
+   * wait is timed (see the file's comment); NOT_TIMED otherwise.
+   */
+  submitted(): number {
     const n = this.#burst++;
-    if (n < TIMED_PER_BURST || (n & (SAMPLE_EVERY - 1)) === 0) job.queuedAt = performance.now();
+    return n < TIMED_PER_BURST || (n & (SAMPLE_EVERY - 1)) === 0 ? performance.now() : NOT_TIMED;
   }
 
   /** The pool dispatches what was submitted: the next submission starts a burst. */
@@ -164,11 +169,9 @@ export class StatsCollector {
     this.#burst = 0;
   }
 
-  /** `job` goes to a worker: its wait is recorded, on its first send only. */
-  sent(job: Job): void {
-    if (job.queuedAt < 0) return;
-    this.#waitTime.record(micros(performance.now() - job.queuedAt));
-    job.queuedAt = -1;
+  /** A job goes to a worker, submitted at `stamp`: its wait is recorded, when it is timed. */
+  sent(stamp: number): void {
+    if (stamp !== NOT_TIMED) this.#waitTime.record(micros(performance.now() - stamp));
   }
 
   completed(): void {

@@ -10,9 +10,12 @@
 import { Deque } from '../deque.js';
 import { JobState, type Job } from '../job.js';
 import type { StatsCollector } from '../stats.js';
+import { NOT_TIMED, Stamps } from './stamps.js';
 
 export class JobQueue {
   readonly #queue = new Deque<Job>();
+  /** When each job of #queue was submitted, for those whose wait is timed (stamps.ts). */
+  readonly #stamps = new Stamps();
   /** Items in the queued jobs that are still to run. */
   #weight = 0;
   /** Jobs submitted and not yet done: queued, or in flight (withdrawn in-flight ones included). */
@@ -51,10 +54,10 @@ export class JobQueue {
   /** A new job, at the back of the queue. */
   push(job: Job): void {
     this.#queue.push(job);
+    this.#stamps.push(this.#stats.submitted());
     this.#weight += job.weight;
     this.#pending++;
     this.#queued++;
-    this.#stats.queued(job);
   }
 
   /**
@@ -68,6 +71,7 @@ export class JobQueue {
       clearTimer(job);
       job.state = JobState.Queued;
       this.#queue.unshift(job);
+      this.#stamps.unshift(NOT_TIMED); // its wait was timed when it was first sent
       this.#weight += job.weight;
       this.#queued++;
     }
@@ -83,6 +87,7 @@ export class JobQueue {
     let job = this.#queue.peek();
     while (job !== undefined && job.state !== JobState.Queued) {
       this.#queue.shift();
+      this.#stamps.shift();
       job = this.#queue.peek();
     }
     return job;
@@ -93,7 +98,7 @@ export class JobQueue {
     const job = this.#queue.shift() as Job;
     this.#weight -= job.weight;
     job.state = JobState.Running;
-    this.#stats.sent(job);
+    this.#stats.sent(this.#stamps.shift());
     if (--this.#queued === 0) this.#stats.drained();
     return job;
   }
@@ -135,6 +140,7 @@ export class JobQueue {
 
   /** Takes every job off the queue; returns those still to run, in order. */
   drain(): Job[] {
+    this.#stamps.clear();
     return this.#queue.drain().filter((job) => job.state === JobState.Queued);
   }
 
