@@ -30,7 +30,8 @@ export interface WorkerExitEvent extends WorkerExit {
   readonly crashed: boolean;
   /**
    * A worker was started in its place by the time it exited: after a crash, a timeout or an
-   * abort, or its `maxtasksperchild`. Not after `close()` or `terminate()`.
+   * abort, its `maxtasksperchild`, or the 'auto' context's move to processes. Not after `close()`
+   * or `terminate()`.
    */
   readonly replaced: boolean;
 }

@@ -53,7 +53,7 @@ export interface WorkerStats {
   readonly stopping: number;
   /** Workers that died when the pool had not asked them to: a crash, `process.exit()`, a signal, running out of memory. */
   readonly crashes: number;
-  /** Workers started in place of one that left: after a crash, a timeout or abort, recycling by `maxtasksperchild`. */
+  /** Workers started in place of one that left: after a crash, a timeout or abort, recycling by `maxtasksperchild`, the 'auto' context's move to processes. */
   readonly replacements: number;
 }
 
