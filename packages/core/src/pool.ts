@@ -12,6 +12,7 @@ import {
   readCallOptions,
   type ApplyAsyncOptions,
   type ApplyOptions,
+  type CallKind,
   type CallSettings,
   type ChunksizeOption,
   type ImapOptions,
@@ -75,6 +76,8 @@ export class Pool {
   readonly #functions = new FnRegistry();
   readonly #size: number;
   readonly #timeoutMs: number;
+  /** The settings of every call made without options, read once: a tiny task's call allocates none. */
+  readonly #noOptions: CallSettings;
   readonly #maxQueue: number;
   /** The pool's listeners and drain waiters, made when first needed. */
   #events: PoolEvents | undefined;
@@ -89,6 +92,7 @@ export class Pool {
     const { size, initializer, initargs, workerData } = settings;
     this.#size = size;
     this.#timeoutMs = settings.timeoutMs;
+    this.#noOptions = readCallOptions(undefined, 'apply', this.#timeoutMs);
     this.#maxQueue = settings.maxQueue;
     this.#scheduler = new Scheduler({
       executor: backend.executor,
@@ -176,7 +180,7 @@ export class Pool {
    * @example await pool.apply(sqr, [5]); // 25
    */
   async apply<A extends Args, R>(fn: Task<(...args: A) => R>, args?: A, options?: ApplyOptions): Promise<Awaited<R>> {
-    return this.#applyAsync<Awaited<R>>(fn, args, readCallOptions(options, 'apply', this.#timeoutMs)).get();
+    return this.#applyAsync<Awaited<R>>(fn, args, this.#read(options, 'apply')).get();
   }
 
   /**
@@ -190,7 +194,7 @@ export class Pool {
    * await r; // 49
    */
   applyAsync<A extends Args, R>(fn: Task<(...args: A) => R>, args?: A, options?: ApplyAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>> {
-    return this.#applyAsync<Awaited<R>>(fn, args, readCallOptions(options, 'applyAsync', this.#timeoutMs));
+    return this.#applyAsync<Awaited<R>>(fn, args, this.#read(options, 'applyAsync'));
   }
 
   /**
@@ -202,12 +206,12 @@ export class Pool {
    * @example await pool.map(sqr, items, { onProgress: (done, total) => console.log(`${done}/${total}`) });
    */
   async map<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): Promise<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, readCallOptions(options, 'map', this.#timeoutMs)).get();
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, this.#read(options, 'map')).get();
   }
 
   /** `map` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
   mapAsync<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: number | MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, readCallOptions(options, 'mapAsync', this.#timeoutMs));
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, this.#read(options, 'mapAsync'));
   }
 
   /**
@@ -215,12 +219,12 @@ export class Pool {
    * @example await pool.starmap(add, [[1, 2], [3, 4]]); // [3, 7]
    */
   async starmap<A extends Args, R>(fn: Task<(...args: A) => R>, iterable: Input<A>, options?: ChunksizeOption): Promise<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'map', this.#timeoutMs)).get();
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, this.#read(options, 'map')).get();
   }
 
   /** `starmap` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
   starmapAsync<A extends Args, R>(fn: Task<(...args: A) => R>, iterable: Input<A>, options?: number | MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'mapAsync', this.#timeoutMs));
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, this.#read(options, 'mapAsync'));
   }
 
   /**
@@ -274,6 +278,11 @@ export class Pool {
   /** `await using pool = new Pool()`: terminates at the end of the block, as Python's `with`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.terminate();
+  }
+
+  /** A call's options, read and checked (call-options.ts); a call without any shares #noOptions. */
+  #read(options: unknown, kind: CallKind): CallSettings {
+    return options === undefined ? this.#noOptions : readCallOptions(options, kind, this.#timeoutMs);
   }
 
   /** The pool's listeners, told of the scheduler's events from the first on. */
@@ -357,7 +366,7 @@ export class Pool {
   #imap(fn: unknown, iterable: unknown, options: unknown, ordered: boolean): ImapRun<never> {
     const entry: FnEntry = this.#functions.lookup(fn);
     checkInput(iterable);
-    const settings = readCallOptions(options, 'imap', this.#timeoutMs);
+    const settings = this.#read(options, 'imap');
     this.#checkAccepting();
     return new ImapRun<never>(this.#scheduler, entry, RunMode.Map, iterable, {
       ordered,
