@@ -117,6 +117,22 @@ export class InitializerError extends MpoolError {
 }
 nameClass(InitializerError, 'InitializerError');
 
+/**
+ * The pool's queue is full: as many tasks as its `maxQueue` wait for a worker, and the call that
+ * would add more was refused. Wait for room with `await pool.drained()`, or the `'drain'` event.
+ */
+export class QueueFullError extends MpoolError {
+  /**
+   * Made by a pool that refuses work beyond its `maxQueue`.
+   * @param message how many tasks wait, and how to wait for room.
+   * @param options `cause`: what led to it. Default: none.
+   */
+  constructor(message: string, options?: MpoolErrorOptions) {
+    super(message, options);
+  }
+}
+nameClass(QueueFullError, 'QueueFullError');
+
 /** An argument or a result could not be copied between the pool and its worker. */
 export class DataCloneError extends MpoolError {
   /**

@@ -14,6 +14,7 @@ import { InitializerError, TimeoutError, WorkerCrashedError } from '../errors.js
 import { describeExit, messageOf } from '../exit-info.js';
 import type { WorkerExitInfo, WorkerLastWord } from '../executor.js';
 import { JobState, type Job } from '../job.js';
+import type { StatsCollector } from '../stats.js';
 import { ResultStatus, type ChunkFailure, type WireThrown } from '../wire.js';
 import type { JobQueue } from './job-queue.js';
 import { SlotState, type Slot } from './slot.js';
@@ -27,13 +28,15 @@ export class Recovery {
   readonly #workers: Workers;
   /** Milliseconds a worker's initializer may run before its start counts as failed. */
   readonly #startTimeoutMs: number;
+  readonly #stats: StatsCollector;
   #broken: InitializerError | undefined;
   #startupFailures = 0;
 
-  constructor(queue: JobQueue, workers: Workers, startTimeoutMs: number) {
+  constructor(queue: JobQueue, workers: Workers, startTimeoutMs: number, stats: StatsCollector) {
     this.#queue = queue;
     this.#workers = workers;
     this.#startTimeoutMs = startTimeoutMs;
+    this.#stats = stats;
   }
 
   /** Why the pool cannot run work any more, when its workers could not start. */
@@ -124,12 +127,14 @@ export class Recovery {
 
   /**
    * A worker has exited (and is forgotten): a failed start, a crash with jobs unanswered, or an
-   * idle worker gone when nobody asked it to (a warning).
+   * idle worker gone when nobody asked it to (a warning). Returns whether it crashed: it exited
+   * when the pool had not asked it to.
    */
-  exited(slot: Slot, info: WorkerExitInfo): void {
+  exited(slot: Slot, info: WorkerExitInfo): boolean {
     const answered = slot.answered;
     const jobs = slot.takeAll();
     const expected = slot.state === SlotState.Terminating || (slot.state === SlotState.Retiring && jobs.length === 0);
+    if (!expected) this.#stats.crashed();
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
     } else if (jobs.length > 0) {
@@ -137,6 +142,7 @@ export class Recovery {
     } else if (!expected) {
       process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
     }
+    return !expected;
   }
 
   /**
