@@ -17,6 +17,7 @@ import { PackedNumbersCodec, typeScriptLoader, workerEnv, WorkerGoneError, type 
 import { launch } from './child-host.js';
 import type { ChildLink } from './child-link.js';
 import { adopt } from './children.js';
+import { forkableFlags } from './inherited-flags.js';
 import { ProcessWorker, type BootedChild } from './process-worker.js';
 import { nextSocketPath } from './socket-dir.js';
 
@@ -77,8 +78,9 @@ export class ProcessExecutor implements Executor {
     let child: ChildLink;
     try {
       path = nextSocketPath();
-      // 'spawn' takes nothing of the parent's execArgv but the TypeScript loader task modules may need.
-      const inherited = this.#options.start === 'fork' ? process.execArgv : (typeScriptLoader()?.execArgv ?? []);
+      // 'spawn' takes nothing of the parent's execArgv but the TypeScript loader task modules may
+      // need; 'fork' takes all but what would make the child run something else (inherited-flags.ts).
+      const inherited = this.#options.start === 'fork' ? forkableFlags(process.execArgv) : (typeScriptLoader()?.execArgv ?? []);
       const { env } = this.#options;
       child = launch([path], [...inherited, ...(this.#options.execArgv ?? [])], env === undefined ? undefined : workerEnv(env));
     } catch (error) {
