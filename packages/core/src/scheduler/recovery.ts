@@ -113,11 +113,18 @@ export class Recovery {
 
   /**
    * `slot`'s worker cannot be sent anything any more (WorkerGoneError): `jobs`, which never reached
-   * it, go back to the front of the queue, not counted against it. It gets no more work, and is
-   * terminated once it has answered what it has (unless its exit comes first, as after any crash).
+   * it, go back to the front of the queue, not counted against it; but where the failed send had
+   * taken the buffers they moved (`buffersTaken`), those jobs fail, with nothing left to send. The
+   * worker gets no more work, and is terminated once it has answered what it has (unless its exit
+   * comes first, as after any crash).
    */
-  workerGone(slot: Slot, jobs: readonly Job[]): void {
-    this.#queue.requeue(jobs);
+  workerGone(slot: Slot, jobs: readonly Job[], buffersTaken: boolean): void {
+    const again: Job[] = [];
+    for (const job of jobs) {
+      if (buffersTaken && slot.codec.sendsOnce(job.mode, job.payload)) this.#queue.fail(job, new WorkerCrashedError('The worker this task was sent to was gone before it got it; the buffers this task moved to it (transfer()) went with the message, so it does not run again', EXIT_NOT_SEEN));
+      else again.push(job);
+    }
+    this.#queue.requeue(again);
     slot.quota = 0;
     if (slot.inFlight.length === 0) {
       slot.isolating = false;
@@ -252,6 +259,9 @@ export class Recovery {
 }
 
 /** A WorkerCrashedError that says `what` happened, then the worker's own error, its cause. */
+/** The exit of a worker that was gone when a task was sent to it, before the pool saw how it ended. */
+const EXIT_NOT_SEEN = { code: null, signal: null } as const;
+
 function crashError(what: string, info: WorkerExitInfo): WorkerCrashedError {
   const cause = info.error;
   return new WorkerCrashedError(`${what}${cause === undefined ? '' : `: ${messageOf(cause)}`}`, info, cause === undefined ? undefined : { cause });
