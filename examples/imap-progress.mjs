@@ -3,6 +3,8 @@
  * A long `imap`: counts the primes below N, one task per range of numbers, with a progress bar.
  * The ranges come from a generator that `imap` pulls lazily, a bounded window ahead of the
  * results, so memory stays flat however large N is; the results come back in input order.
+ * Then the same count with `map`, which gives every result at once at the end: its `onProgress`
+ * option drives the bar meanwhile.
  *
  *   node examples/imap-progress.mjs [--below 1000000000] [--range 100000] [--chunksize 4] [--workers N] [--context auto]
  *
@@ -37,27 +39,31 @@ const total = Math.ceil(below / rangeSize);
 const fmt = (n) => n.toLocaleString('en');
 const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1).padStart(6)} MB`;
 
-/** Shows how far the loop has got: a bar on a terminal, a line per tenth elsewhere. */
+/**
+ * Shows how far a loop has got: a bar on a terminal, a line per tenth elsewhere. `update(done,
+ * detail)` takes the ranges done and a few words for the end of the line.
+ */
 function makeProgress() {
   if (process.stdout.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: '  {bar} {percentage}% | {value}/{total} ranges | {primes} primes | heap {heap}',
+        format: '  {bar} {percentage}% | {value}/{total} ranges | {detail} | heap {heap}',
         hideCursor: true,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { primes: 0, heap: mb(process.memoryUsage().heapUsed) });
+    bar.start(total, 0, { detail: '', heap: mb(process.memoryUsage().heapUsed) });
     return {
-      update: (done, primes) => bar.update(done, { primes: fmt(primes), heap: mb(process.memoryUsage().heapUsed) }),
+      update: (done, detail) => bar.update(done, { detail, heap: mb(process.memoryUsage().heapUsed) }),
       stop: () => bar.stop(),
     };
   }
   let nextTenth = 1;
   return {
-    update: (done, primes) => {
+    update: (done, detail) => {
       if (done * 10 < nextTenth * total) return;
-      console.log(`  ${String(nextTenth * 10).padStart(3)}%  ${fmt(done)}/${fmt(total)} ranges, ${fmt(primes)} primes so far`);
+      const tenths = Math.floor((done * 10) / total);
+      console.log(`  ${String(tenths * 10).padStart(3)}%  ${fmt(done)}/${fmt(total)} ranges, ${detail}`);
       while (done * 10 >= nextTenth * total) nextTenth += 1;
     },
     stop: () => {},
@@ -91,7 +97,7 @@ try {
     if (from !== done * rangeSize) outOfOrder += 1;
     done += 1;
     primes += count;
-    progress.update(done, primes);
+    progress.update(done, `${fmt(primes)} primes so far`);
     if (done === 1) sample('first');
     while (done * 4 >= nextQuarter * total) {
       sample(`${nextQuarter * 25}%`);
@@ -111,6 +117,24 @@ try {
   for (const { label, rss, heapUsed } of samples) {
     console.log(`  ${label.padStart(5)}  rss ${mb(rss)}  heapUsed ${mb(heapUsed)}`);
   }
+
+  // map holds its results until the end; onProgress tells how far it has got meanwhile (as its
+  // chunks complete, at most every 10 ms, and always (total, total) last, before map resolves).
+  console.log(`the same with map (chunksize ${chunksize}), its onProgress driving the bar:`);
+  const mapStarted = performance.now();
+  const mapProgress = makeProgress();
+  let progressCalls = 0;
+  const counts = await pool.map(countPrimes, ranges(), {
+    chunksize,
+    onProgress: (rangesDone, rangesTotal) => {
+      progressCalls += 1;
+      mapProgress.update(rangesDone, `${fmt(rangesTotal - rangesDone)} to go`);
+    },
+  });
+  mapProgress.stop();
+  const mapped = counts.reduce((sum, { count }) => sum + count, 0);
+  const mapSeconds = (performance.now() - mapStarted) / 1000;
+  console.log(`primes below ${fmt(below)} by map: ${fmt(mapped)}  (${mapSeconds.toFixed(2)} s, onProgress called ${fmt(progressCalls)} times for ${fmt(counts.length)} ranges)`);
 } finally {
   await pool.terminate();
 }

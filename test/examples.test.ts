@@ -87,16 +87,31 @@ test('waiting shows wait(ms) coming back early, get(ms) timing out, and the call
   expect(output).toContain('[1, 4, 9, 16]');
 });
 
-test('imap-progress counts the primes in order, with plain progress lines when not on a terminal', async () => {
+test("imap-progress counts the primes in order, then by map with its onProgress, with plain progress lines when not on a terminal", async () => {
   const output = await runExample('imap-progress.mjs', ['--below', '1000000', '--range', '1000', '--workers', '2']);
   expect(output).toContain('primes below 1,000,000: 78,498');
   expect(output).toContain('results in input order: all 1,000');
-  const progress = output.split('\n').filter((line) => /^\s+\d+%\s+[\d,]+\/[\d,]+ ranges/.test(line));
+  const progress = output.split('\n').filter((line) => /^\s+\d+%\s+[\d,]+\/[\d,]+ ranges, .* primes so far$/.test(line));
   expect(progress.map((line) => line.trim().split('%')[0])).toEqual(['10', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
   expect(progress[9]).toContain('1,000/1,000 ranges, 78,498 primes so far');
   expect(output).not.toContain('\u001b['); // a pipe gets no terminal escapes, so no bar
   const memory = output.split('\n').filter((line) => /rss +[\d.]+ MB +heapUsed +[\d.]+ MB/.test(line));
   expect(memory.map((line) => line.trim().split(/\s+/)[0])).toEqual(['first', '25%', '50%', '75%', '100%']);
+  // map's onProgress: called at most every 10 ms, so some tenths may pass unseen, but never the last.
+  expect(output).toContain('primes below 1,000,000 by map: 78,498');
+  const mapProgress = output.split('\n').filter((line) => / ranges, [\d,]+ to go$/.test(line));
+  const tenths = mapProgress.map((line) => Number(line.trim().split('%')[0]));
+  expect(tenths).toEqual([...tenths].sort((a, b) => a - b));
+  expect(mapProgress.at(-1)?.trim()).toBe('100%  1,000/1,000 ranges, 0 to go');
+});
+
+test('bounded-producer waits for room whenever maxQueue tasks wait: a call past it is refused, and every line is counted once', async () => {
+  const output = await runExample('bounded-producer.mjs', ['--lines', '20000', '--max-queue', '500', '--workers', '2']);
+  expect(output).toContain('20,000 log lines through 2 workers');
+  expect(output).toContain("a call while 500 tasks wait is refused: QueueFullError: The pool's queue is full: 500 tasks wait for a worker (maxQueue 500)");
+  expect(output).toContain('20,000 lines: 19,000 ok, 1,000 failed requests, 29,990,000 bytes, 0 task errors');
+  expect(output).toMatch(/at most 500 tasks waited at once \(maxQueue 500\); the producer waited for room [1-9][\d,]* times/);
+  expect(output).toMatch(/stats: 20,000 completed, 0 failed, 0 queued; wait p50 [\d.]+ ms, p99 [\d.]+ ms; utilization \d+%/);
 });
 
 test('lifecycle shows the initializer, recycled workers, close/join and terminate', async () => {

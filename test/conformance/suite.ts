@@ -12,6 +12,7 @@ import { imapTests } from './imap';
 import { initTests } from './init';
 import { lifecycleTests } from './lifecycle';
 import { mapTests } from './map';
+import { backpressureTests, eventTests, progressTests, statsTests, workerEventTests, workerOptionTests } from './observe';
 import { schedulingTests } from './scheduling';
 import { taskErrorTests } from './task-errors';
 import { taskTests } from './tasks';
@@ -30,6 +31,12 @@ const PARTS = {
   crashes: crashTests,
   init: initTests,
   lifecycle: lifecycleTests,
+  stats: statsTests,
+  events: eventTests,
+  workerEvents: workerEventTests,
+  progress: progressTests,
+  backpressure: backpressureTests,
+  workerOptions: workerOptionTests,
 };
 
 /** A part of the suite, by what it tests. */

@@ -58,7 +58,7 @@ export class BullmqExecutor implements Executor {
     let setup: LaneContext['setup'];
     try {
       const initializer = init.initializer === undefined ? undefined : specForCluster(init.initializer, root);
-      const packed = pack([initializer, init.initargs, maxTasksPerChild] satisfies Setup);
+      const packed = pack([initializer, init.initargs, maxTasksPerChild, init.workerData] satisfies Setup);
       setup = { packed, key: setupKeyOf(packed) };
     } catch (error) {
       setup = error instanceof Error ? error : new Error(String(error));

@@ -5,7 +5,7 @@
  * serialisation (`v8.serialize`), in base64.
  *
  *   data         { v, pool, setupKey, setup, tasks }
- *     setup      [initializer | undefined, initargs, maxTasksPerChild | null]: the pool's, the same in every job
+ *     setup      [initializer | undefined, initargs, maxTasksPerChild | null, workerData]: the pool's, the same in every job
  *     tasks      [spec, mode, payload, spec, mode, payload, …]: one RUN message of the pool's lanes
  *   returnvalue  [busyMs, status, value, status, value, …]: as a worker's RESULTS message
  */
@@ -27,8 +27,12 @@ export interface JobData {
   readonly tasks: string;
 }
 
-/** What every worker needs of the pool before its first task. */
-export type Setup = readonly [initializer: FnSpec | undefined, initargs: readonly unknown[], maxTasksPerChild: number | null];
+/**
+ * What every worker needs of the pool before its first task. `workerData` came later than the
+ * rest: a worker that reads three elements ignores it, and one that reads a setup of three gets
+ * `undefined`, which is what a pool without it gives.
+ */
+export type Setup = readonly [initializer: FnSpec | undefined, initargs: readonly unknown[], maxTasksPerChild: number | null, workerData: unknown];
 
 /** `value` as base64 of its structured serialisation; throws a DataCloneError for what cannot be copied. */
 export function pack(value: unknown): string {

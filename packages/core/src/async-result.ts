@@ -5,6 +5,7 @@
  * A failed result that nobody asks for stays quiet, as in Python: the rejection only becomes a
  * promise when `get()` or `then()` is called, so an ignored failure is not an unhandled rejection.
  */
+import { reportLater } from './call-options.js';
 import { ResultNotReadyError, TimeoutError } from './errors.js';
 import { checkTimeout } from './validate.js';
 
@@ -138,11 +139,9 @@ export class AsyncResult<T> implements PromiseLike<T> {
       if (ok) callbacks?.callback?.(value);
       else callbacks?.errorCallback?.(value);
     } catch (error) {
-      // A throwing callback is the caller's bug: report it as Node reports a throwing listener,
-      // as an uncaught exception, rather than swallow it or leave waiters hanging.
-      queueMicrotask(() => {
-        throw error;
-      });
+      // A throwing callback is the caller's bug: reported, rather than swallowed or leaving
+      // waiters hanging.
+      reportLater(error);
     }
     if (ok) this.#resolvePromise?.(value);
     else this.#rejectPromise?.(value);

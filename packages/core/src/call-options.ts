@@ -1,6 +1,7 @@
 /**
- * The options every call that runs work takes (`timeout`, `signal`), the ones maps add
- * (`chunksize`) and the callbacks of the `…Async` methods: their types, and their checks.
+ * The options every call that runs work takes (`timeout`, `signal`), the ones maps and imaps add
+ * (`chunksize`; maps also `onProgress`) and the callbacks of the `…Async` methods: their types,
+ * and their checks.
  */
 import type { ResultCallbacks } from './async-result.js';
 import { AbortError } from './errors.js';
@@ -32,10 +33,24 @@ export type ApplyOptions = TaskOptions;
 /** Options of `applyAsync`: callbacks too. */
 export interface ApplyAsyncOptions<R> extends TaskOptions, ResultCallbacks<R> {}
 
-/** Options of `map`, `starmap`, `imap` and `imapUnordered`. */
-export interface MapOptions extends TaskOptions {
-  /** Items per message to a worker. Default: about four chunks per worker for maps (Python's), 1 for imaps. */
+/** Options of `imap` and `imapUnordered`. */
+export interface ImapOptions extends TaskOptions {
+  /** Items per message to a worker. Default: 1. */
   chunksize?: number;
+}
+
+/** Options of `map` and `starmap`. */
+export interface MapOptions extends TaskOptions {
+  /** Items per message to a worker. Default: about four chunks per worker (Python's). */
+  chunksize?: number;
+  /**
+   * Called with the items done so far and the map's length, as chunks complete: at most every
+   * 10 ms, and always at the end with `(total, total)`, before the map resolves. Calls are in order, `done` never goes back. One that throws is reported as an
+   * uncaught exception, and the map goes on. Default: none.
+   * @example
+   * await pool.map(work, items, { onProgress: (done, total) => bar.update(done / total) });
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Options of `mapAsync` and `starmapAsync`: callbacks too. */
@@ -50,14 +65,16 @@ export interface CallSettings {
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   readonly callbacks: ResultCallbacks<unknown> | undefined;
+  readonly onProgress: ((done: number, total: number) => void) | undefined;
 }
 
 const TASK_KEYS = ['timeout', 'signal'];
 const KEYS = {
   apply: TASK_KEYS,
   applyAsync: [...TASK_KEYS, 'callback', 'errorCallback'],
-  map: [...TASK_KEYS, 'chunksize'],
-  mapAsync: [...TASK_KEYS, 'chunksize', 'callback', 'errorCallback'],
+  imap: [...TASK_KEYS, 'chunksize'],
+  map: [...TASK_KEYS, 'chunksize', 'onProgress'],
+  mapAsync: [...TASK_KEYS, 'chunksize', 'onProgress', 'callback', 'errorCallback'],
 } as const;
 
 export type CallKind = keyof typeof KEYS;
@@ -85,12 +102,12 @@ function isAbortSignal(value: unknown): value is AbortSignal {
  */
 export function readCallOptions(option: unknown, kind: CallKind, defaultTimeoutMs: number): CallSettings {
   if (option === undefined || option === null) {
-    return { chunksize: undefined, timeoutMs: defaultTimeoutMs, signal: undefined, callbacks: undefined };
+    return { chunksize: undefined, timeoutMs: defaultTimeoutMs, signal: undefined, callbacks: undefined, onProgress: undefined };
   }
-  const takesChunksize = kind === 'map' || kind === 'mapAsync';
+  const takesChunksize = kind === 'map' || kind === 'mapAsync' || kind === 'imap';
   if (typeof option === 'number' && takesChunksize) {
     checkPositiveInteger(option, 'chunksize');
-    return { chunksize: option, timeoutMs: defaultTimeoutMs, signal: undefined, callbacks: undefined };
+    return { chunksize: option, timeoutMs: defaultTimeoutMs, signal: undefined, callbacks: undefined, onProgress: undefined };
   }
   const keys: readonly string[] = KEYS[kind];
   if (typeof option !== 'object' || Array.isArray(option)) {
@@ -111,18 +128,30 @@ export function readCallOptions(option: unknown, kind: CallKind, defaultTimeoutM
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError(`Expected \`signal\` to be an AbortSignal, got \`${describe(signal)}\``);
   }
-  for (const name of ['callback', 'errorCallback']) {
+  for (const name of ['callback', 'errorCallback', 'onProgress']) {
     if (record[name] !== undefined && typeof record[name] !== 'function') {
       throw new TypeError(`Expected \`${name}\` to be a function, got \`${describe(record[name])}\``);
     }
   }
   const callbacks = kind === 'applyAsync' || kind === 'mapAsync' ? (record as ResultCallbacks<unknown>) : undefined;
-  return { chunksize, timeoutMs, signal, callbacks };
+  const onProgress = (record as MapOptions).onProgress ?? undefined;
+  return { chunksize, timeoutMs, signal, callbacks, onProgress };
 }
 
 /** The error an aborted call fails with; `cause` is the signal's reason. */
 export function abortError(signal: AbortSignal): AbortError {
   return new AbortError('The task was aborted', { cause: signal.reason });
+}
+
+/**
+ * Reports the error of a caller's own function (a callback, a listener, `onProgress`) as Node
+ * reports a throwing listener, as an uncaught exception, on a later microtask: the pool's own
+ * step goes on to its end, rather than stop half-way or swallow the caller's bug.
+ */
+export function reportLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 /** Calls `listener` once when `signal` aborts; returns what stops listening. */

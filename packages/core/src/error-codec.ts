@@ -14,6 +14,7 @@ import {
   DataCloneError,
   InitializerError,
   PoolStateError,
+  QueueFullError,
   ResultNotReadyError,
   TimeoutError,
   WorkerCrashedError,
@@ -42,6 +43,7 @@ const MPOOL_ERRORS: ReadonlyMap<object, readonly [name: string, make: MakeError]
   [DataCloneError.prototype, ['DataCloneError', (message, options) => new DataCloneError(message, options)]],
   [InitializerError.prototype, ['InitializerError', (message, options) => new InitializerError(message, options)]],
   [PoolStateError.prototype, ['PoolStateError', (message, options) => new PoolStateError(message, options)]],
+  [QueueFullError.prototype, ['QueueFullError', (message, options) => new QueueFullError(message, options)]],
   [ResultNotReadyError.prototype, ['ResultNotReadyError', (message, options) => new ResultNotReadyError(message, options)]],
   [TimeoutError.prototype, ['TimeoutError', (message, options) => new TimeoutError(message, options)]],
   // exitCode and signal come back with the error's own properties.

@@ -117,6 +117,22 @@ export class InitializerError extends MpoolError {
 }
 nameClass(InitializerError, 'InitializerError');
 
+/**
+ * The pool's queue is full: as many tasks as its `maxQueue` wait for a worker, and the call that
+ * would add more was refused. Wait for room with `await pool.drained()`, or the `'drain'` event.
+ */
+export class QueueFullError extends MpoolError {
+  /**
+   * Made by a pool that refuses work beyond its `maxQueue`.
+   * @param message how many tasks wait, and how to wait for room.
+   * @param options `cause`: what led to it. Default: none.
+   */
+  constructor(message: string, options?: MpoolErrorOptions) {
+    super(message, options);
+  }
+}
+nameClass(QueueFullError, 'QueueFullError');
+
 /** An argument or a result could not be copied between the pool and its worker. */
 export class DataCloneError extends MpoolError {
   /**
@@ -132,18 +148,26 @@ nameClass(DataCloneError, 'DataCloneError');
 
 /**
  * For backends: `WorkerHandle.send` throws it when the worker cannot be sent anything any more,
- * because it has exited or is on its way out; nothing was sent. The pool then gives the work to
+ * because it has exited or is on its way out; nothing reached it. The pool then gives the work to
  * another worker, as after a crash, without counting it against this one, and ends this one.
  * Users never see it.
  */
 export class WorkerGoneError extends MpoolError {
   /**
+   * The send failed after the message's moved buffers (`transfer()`) were taken from their owners:
+   * the jobs that moved them cannot be sent again. False when the backend found the worker gone
+   * before it took anything.
+   */
+  readonly buffersTaken: boolean;
+
+  /**
    * Made by a backend whose worker can no longer be sent anything.
    * @param message why nothing could be sent.
-   * @param options `cause`: what led to it. Default: none.
+   * @param options `cause`: what led to it. Default: none. `buffersTaken`: see above. Default: false.
    */
-  constructor(message: string, options?: MpoolErrorOptions) {
+  constructor(message: string, options?: MpoolErrorOptions & { readonly buffersTaken?: boolean }) {
     super(message, options);
+    this.buffersTaken = options?.buffersTaken ?? false;
   }
 }
 nameClass(WorkerGoneError, 'WorkerGoneError');

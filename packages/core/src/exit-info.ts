@@ -20,6 +20,11 @@ export function isWorkerGone(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'WorkerGoneError';
 }
 
+/** Whether a send that failed as the worker went had taken its message's moved buffers (WorkerGoneError.buffersTaken). */
+export function tookBuffers(error: unknown): boolean {
+  return (error as { buffersTaken?: unknown }).buffersTaken === true;
+}
+
 export function describeExit(info: WorkerExitInfo): string {
   if (info.signal === 'SIGABRT') return 'killed by SIGABRT: out of memory, most likely';
   // A worker on another machine that stopped answering has neither.

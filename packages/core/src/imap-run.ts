@@ -31,7 +31,7 @@ interface Outcome {
   readonly error: unknown;
 }
 
-export interface ImapOptions extends JobLimits {
+export interface ImapRunOptions extends JobLimits {
   readonly ordered: boolean;
   readonly chunksize: number;
   readonly workers: number;
@@ -69,7 +69,7 @@ export class ImapRun<T> implements JobOwner<number>, AsyncIterableIterator<T> {
   /** Pending `next()` calls waiting for something to happen. */
   #waiting: (() => void)[] = [];
 
-  constructor(scheduler: Scheduler, fn: FnEntry, mode: RunMode, input: Iterable<unknown> | AsyncIterable<unknown>, options: ImapOptions) {
+  constructor(scheduler: Scheduler, fn: FnEntry, mode: RunMode, input: Iterable<unknown> | AsyncIterable<unknown>, options: ImapRunOptions) {
     this.#scheduler = scheduler;
     this.#fn = fn;
     this.#mode = mode;

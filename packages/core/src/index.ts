@@ -9,6 +9,7 @@ export {
   InitializerError,
   MpoolError,
   PoolStateError,
+  QueueFullError,
   ResultNotReadyError,
   TimeoutError,
   WorkerCrashedError,
@@ -19,14 +20,14 @@ export {
 export type { Executor, TaskProgress, WorkerChannel, WorkerEvents, WorkerExitInfo, WorkerHandle, WorkerLastWord, WorkerLimits } from './executor.js';
 export type { ChunkValues, MapInput, PayloadCodec, WorkerPayloadCodec } from './codec.js';
 export { PackedNumbersCodec } from './codecs/packed-numbers.js';
-export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, MapAsyncOptions, MapOptions, TaskOptions } from './call-options.js';
-export {
-  Pool,
-  type Input,
-  type Args,
-  type PoolBackend,
-  type PoolOptions,
-} from './pool.js';
+export type { ApplyAsyncOptions, ApplyOptions, ChunksizeOption, ImapOptions, MapAsyncOptions, MapOptions, TaskOptions } from './call-options.js';
+export { Pool, type Input, type Args, type PoolBackend } from './pool.js';
+export type { PoolOptions } from './pool-options.js';
+export type { PoolStats, TaskStats, TimeStats, WorkerStats } from './stats.js';
+export type { PoolEventListener, PoolEventMap, PoolEventName, TaskFailedEvent, WorkerExitEvent, WorkerStartEvent } from './events.js';
+export { getWorkerData } from './worker-data.js';
+export { workerEnv, type EnvOverrides } from './worker-env.js';
+export { messageOf } from './exit-info.js';
 export { transfer, type Transferable } from './transfer.js';
 export { task, type Task, type TaskArgs, type TaskFunction, type TaskRef, type TaskResult } from './task.js';
 export type { Fallback } from './scheduler/index.js';

@@ -1,6 +1,6 @@
-/** `mapAsync` and `starmapAsync`: chunks in flight, results assembled in input order. */
+/** `mapAsync` and `starmapAsync`: chunks in flight, results assembled in input order, progress told. */
 import { AsyncResult, fulfil, reject } from './async-result.js';
-import { abortError, onAbort, type CallSettings } from './call-options.js';
+import { abortError, onAbort, reportLater, type CallSettings } from './call-options.js';
 import { Job, type JobOwner } from './job.js';
 import type { ChunkValues, MapInput } from './codec.js';
 import { numbersToArray } from './numbers.js';
@@ -64,6 +64,12 @@ export function numberArray(length: number): number[] {
  */
 const EARLY_RESULT_LENGTH = 16_384;
 
+/**
+ * A map's `onProgress` is called at most this often: often enough to move a progress bar
+ * smoothly, rarely enough that a map of thousands of tiny chunks does not spend its time on it.
+ */
+const PROGRESS_INTERVAL_MS = 10;
+
 /** One `map`/`starmap`: chunks in flight, results assembled in input order. */
 export class MapRun<R> implements JobOwner<number> {
   readonly #scheduler: Scheduler;
@@ -86,14 +92,20 @@ export class MapRun<R> implements JobOwner<number> {
   #left = 0;
   #settled = false;
   #stopListening: (() => void) | undefined;
+  readonly #onProgress: ((done: number, total: number) => void) | undefined;
+  /** Items done so far, and when onProgress was last called; counted only when there is one. */
+  #done = 0;
+  #progressAt = -Infinity;
 
-  constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal'>) {
+  constructor(scheduler: Scheduler, result: AsyncResult<R[]>, fn: FnEntry, mode: RunMode.Map | RunMode.Starmap, items: unknown[], chunksize: number, settings: Pick<CallSettings, 'timeoutMs' | 'signal' | 'onProgress'>) {
     this.#scheduler = scheduler;
     this.#result = result;
     this.#length = items.length;
     this.#chunksize = chunksize;
+    this.#onProgress = settings.onProgress;
     if (items.length === 0) {
       this.#settled = true;
+      this.#progress(0);
       fulfil(result, []);
       return;
     }
@@ -149,7 +161,25 @@ export class MapRun<R> implements JobOwner<number> {
       this.#input?.done(this.#allNumbers);
       const results = (this.#out ?? joinParts(this.#parts)) as R[];
       this.#settle();
+      this.#progress(this.#length);
       fulfil(this.#result, results);
+    } else if (this.#onProgress !== undefined) {
+      this.#done += job.weight;
+      const now = performance.now();
+      if (now - this.#progressAt >= PROGRESS_INTERVAL_MS) {
+        this.#progressAt = now;
+        this.#progress(this.#done);
+      }
+    }
+  }
+
+  /** Tells `onProgress`, if there is one, that `done` items of the map's are done. */
+  #progress(done: number): void {
+    if (this.#onProgress === undefined) return;
+    try {
+      this.#onProgress(done, this.#length);
+    } catch (error) {
+      reportLater(error);
     }
   }
 

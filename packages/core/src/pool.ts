@@ -1,6 +1,8 @@
 /**
  * `Pool`: Python's `multiprocessing.Pool` API over the scheduler. This file checks arguments,
  * turns calls into jobs and owners, and guards the pool's lifecycle: running → closed → terminated.
+ * Its options are read in pool-options.ts; what it tells of itself (`stats()`, events, `drained()`)
+ * comes from stats.ts and events.ts.
  */
 import { AbortableApply, applyOwner } from './apply-run.js';
 import { AsyncResult, reject } from './async-result.js';
@@ -10,62 +12,25 @@ import {
   readCallOptions,
   type ApplyAsyncOptions,
   type ApplyOptions,
+  type CallKind,
   type CallSettings,
   type ChunksizeOption,
+  type ImapOptions,
   type MapAsyncOptions,
 } from './call-options.js';
-import { DataCloneError, PoolStateError } from './errors.js';
-import type { Executor, WorkerLimits } from './executor.js';
+import { PoolStateError, QueueFullError } from './errors.js';
+import { PoolEvents, type PoolEventListener, type PoolEventName } from './events.js';
+import type { Executor } from './executor.js';
 import { ImapRun } from './imap-run.js';
 import { Job } from './job.js';
 import { defaultChunksize, MapRun } from './map-run.js';
-import { checkPoolSize, defaultPoolSize, workersAtStart } from './pool-size.js';
+import { readPoolOptions, type PoolOptions } from './pool-options.js';
+import { workersAtStart } from './pool-size.js';
 import { Scheduler, type Fallback } from './scheduler/index.js';
+import type { PoolStats } from './stats.js';
 import { describe, FnRegistry, type FnEntry, type Task } from './task.js';
-import { checkArray, checkPositiveInteger, isAsyncIterable, isIterable } from './validate.js';
+import { checkArray, isAsyncIterable, isIterable } from './validate.js';
 import { RunMode } from './wire.js';
-
-/** Options of `new Pool(options)`, as Python's `Pool(processes, initializer, initargs, maxtasksperchild, context)`. */
-export interface PoolOptions {
-  /**
-   * Number of workers: an integer from 1 to 1024 (mpool's limit). Up to one per CPU (and at least
-   * 16) start with the pool; a bigger pool starts the others as its work needs them, when more
-   * tasks or chunks are pending than it has workers. Default: `os.availableParallelism()`.
-   */
-  processes?: number;
-  /**
-   * A task run once in every worker before its first task, replacements included, with
-   * `initargs`. Default: none.
-   * @example
-   * new Pool({ initializer: task(new URL('./tasks.js', import.meta.url), 'connect'), initargs: ['db.sqlite'] });
-   */
-  initializer?: Task;
-  /** Arguments for `initializer`. Default: `[]`. */
-  initargs?: readonly unknown[];
-  /** Tasks a worker runs before it is replaced by a fresh one. Default: no limit (`null`). */
-  maxtasksperchild?: number | null;
-  /** Where workers run; see the `@mpool/pool` package for the names. Default there: `'auto'`. */
-  context?: string;
-  /**
-   * Milliseconds any task (for maps: any chunk) may run before it fails with `TimeoutError` and
-   * its worker is replaced; each call's `timeout` overrides it. It bounds each worker's
-   * initializer too, from when its module starts loading: a worker whose initializer runs longer
-   * fails to start, and after three such failures in a row the pool is broken (`InitializerError`).
-   * Default: none.
-   */
-  timeout?: number;
-  /**
-   * Memory limits of each worker. A worker that exceeds them fails its task with
-   * `WorkerCrashedError` and is replaced. Threads honour them all; processes honour
-   * `maxOldGenerationSizeMb` and `maxYoungGenerationSizeMb`. Worker processes keep their young
-   * generation at one size (semi-spaces of 4 MiB) unless `maxYoungGenerationSizeMb` is given:
-   * then its semi-spaces (a third of it each) start at 4 MiB, or less when it says less, and may
-   * grow to that. Default: none (Node's own limits).
-   * @example
-   * new Pool({ resourceLimits: { maxOldGenerationSizeMb: 512 } });
-   */
-  resourceLimits?: WorkerLimits;
-}
 
 /** The context a pool runs in: its name and the backend that starts its workers. */
 export interface PoolBackend {
@@ -86,8 +51,6 @@ export type Args = readonly unknown[] | [];
 
 /** What `map` and `imap` accept as input. */
 export type Input<T> = Iterable<T> | AsyncIterable<T>;
-
-const POOL_OPTION_NAMES = new Set(['processes', 'initializer', 'initargs', 'maxtasksperchild', 'context', 'timeout', 'resourceLimits']);
 
 function checkInput(iterable: unknown): asserts iterable is Input<unknown> {
   if (!isIterable(iterable) && !isAsyncIterable(iterable)) {
@@ -113,6 +76,11 @@ export class Pool {
   readonly #functions = new FnRegistry();
   readonly #size: number;
   readonly #timeoutMs: number;
+  /** The settings of every call made without options, read once: a tiny task's call allocates none. */
+  readonly #noOptions: CallSettings;
+  readonly #maxQueue: number;
+  /** The pool's listeners and drain waiters, made when first needed. */
+  #events: PoolEvents | undefined;
   #terminating: Promise<void> | undefined;
 
   /**
@@ -120,43 +88,20 @@ export class Pool {
    * @param backend the context's backend; the `@mpool/pool` package supplies it from `options.context`.
    */
   constructor(options: number | PoolOptions | undefined, backend: PoolBackend) {
-    const opts: PoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});
-    if (typeof opts !== 'object' || opts === null) {
-      throw new TypeError(`Expected the number of workers or an options object, got \`${describe(options)}\``);
-    }
-    const backendOptions = backend.optionNames ?? [];
-    for (const key of Object.keys(opts)) {
-      if (!POOL_OPTION_NAMES.has(key) && !backendOptions.includes(key)) {
-        throw new TypeError(`Unknown Pool option \`${key}\`; the options are ${[...POOL_OPTION_NAMES, ...backendOptions].join(', ')}`);
-      }
-    }
-    const size = opts.processes ?? defaultPoolSize();
-    checkPoolSize(size);
-    let maxTasksPerChild = Infinity;
-    if (opts.maxtasksperchild !== undefined && opts.maxtasksperchild !== null) {
-      checkPositiveInteger(opts.maxtasksperchild, 'maxtasksperchild');
-      maxTasksPerChild = opts.maxtasksperchild;
-    }
-    const initargs = opts.initargs ?? [];
-    checkArray(initargs, 'initargs');
-    // Every worker is sent them: one that cannot be copied is the caller's mistake, said here
-    // alike on every context, rather than as workers that never start.
-    try {
-      structuredClone(initargs);
-    } catch (error) {
-      throw new DataCloneError(`initargs could not be copied to the workers: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    const initializer = opts.initializer === undefined || opts.initializer === null ? undefined : this.#functions.lookup(opts.initializer).spec;
+    const settings = readPoolOptions(options, backend.optionNames ?? [], this.#functions);
+    const { size, initializer, initargs, workerData } = settings;
     this.#size = size;
-    this.#timeoutMs = checkTaskTimeout(opts.timeout, 'timeout');
+    this.#timeoutMs = settings.timeoutMs;
+    this.#noOptions = readCallOptions(undefined, 'apply', this.#timeoutMs);
+    this.#maxQueue = settings.maxQueue;
     this.#scheduler = new Scheduler({
       executor: backend.executor,
       context: backend.context,
       fallback: backend.fallback,
       size,
       startAtOnce: workersAtStart(size),
-      init: { initializer, initargs },
-      maxTasksPerChild,
+      init: { initializer, initargs, workerData },
+      maxTasksPerChild: settings.maxTasksPerChild,
       startTimeoutMs: this.#timeoutMs,
     });
   }
@@ -180,12 +125,62 @@ export class Pool {
   }
 
   /**
+   * What the pool has done and is doing: its workers, its tasks, their run and wait times, its
+   * utilization ({@link PoolStats}). Cheap enough to call often.
+   * @example
+   * const { workers, tasks, waitTime } = pool.stats();
+   */
+  stats(): PoolStats {
+    return this.#scheduler.stats();
+  }
+
+  /** Whether as many tasks as `maxQueue` wait for a worker: a call now would be refused (`QueueFullError`). */
+  get queueFull(): boolean {
+    return this.#scheduler.queued >= this.#maxQueue;
+  }
+
+  /**
+   * Resolves once no task waits for a worker: at once when none does. For a producer that waits
+   * for room in the queue (`maxQueue`); the tasks sent may still be running.
+   * @example
+   * if (pool.queueFull) await pool.drained();
+   */
+  drained(): Promise<void> {
+    if (this.#scheduler.queued === 0) return Promise.resolve();
+    return this.#listeners().nextDrain();
+  }
+
+  /**
+   * Calls `listener` on every `event` of the pool ({@link PoolEventMap}): `'workerStart'`,
+   * `'workerExit'`, `'taskFailed'`, `'drain'`. Listeners run after the pool has done what the
+   * event reports; one that throws is reported as an uncaught exception, and the pool goes on.
+   * @example
+   * pool.on('workerExit', (worker) => { if (worker.crashed) console.warn('a worker died', worker); });
+   */
+  on<E extends PoolEventName>(event: E, listener: PoolEventListener<E>): this {
+    this.#listeners().add(event, listener, false);
+    return this;
+  }
+
+  /** As {@link Pool.on}, for the next `event` only. */
+  once<E extends PoolEventName>(event: E, listener: PoolEventListener<E>): this {
+    this.#listeners().add(event, listener, true);
+    return this;
+  }
+
+  /** Stops calling `listener` on `event` (added by `on` or `once`). */
+  off<E extends PoolEventName>(event: E, listener: PoolEventListener<E>): this {
+    this.#events?.remove(event, listener);
+    return this;
+  }
+
+  /**
    * Runs `fn(...args)` in a worker and resolves with its result.
    * @param options `timeout` (ms) and `signal`; see {@link TaskOptions}.
    * @example await pool.apply(sqr, [5]); // 25
    */
   async apply<A extends Args, R>(fn: Task<(...args: A) => R>, args?: A, options?: ApplyOptions): Promise<Awaited<R>> {
-    return this.#applyAsync<Awaited<R>>(fn, args, readCallOptions(options, 'apply', this.#timeoutMs)).get();
+    return this.#applyAsync<Awaited<R>>(fn, args, this.#read(options, 'apply')).get();
   }
 
   /**
@@ -199,23 +194,24 @@ export class Pool {
    * await r; // 49
    */
   applyAsync<A extends Args, R>(fn: Task<(...args: A) => R>, args?: A, options?: ApplyAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>> {
-    return this.#applyAsync<Awaited<R>>(fn, args, readCallOptions(options, 'applyAsync', this.#timeoutMs));
+    return this.#applyAsync<Awaited<R>>(fn, args, this.#read(options, 'applyAsync'));
   }
 
   /**
    * `fn(item)` for every item, in parallel, in chunks; resolves with the results in input order.
    * Rejects with the first error (a task's, or the input's own).
    * @param options the chunksize (items per message to a worker; default about four chunks per
-   *   worker, as Python's), or `{ chunksize, timeout, signal }`.
+   *   worker, as Python's), or `{ chunksize, timeout, signal, onProgress }`.
    * @example await pool.map(sqr, [1, 2, 3], 2); // [1, 4, 9]
+   * @example await pool.map(sqr, items, { onProgress: (done, total) => console.log(`${done}/${total}`) });
    */
   async map<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): Promise<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, readCallOptions(options, 'map', this.#timeoutMs)).get();
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, this.#read(options, 'map')).get();
   }
 
   /** `map` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
   mapAsync<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: number | MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, readCallOptions(options, 'mapAsync', this.#timeoutMs));
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Map, this.#read(options, 'mapAsync'));
   }
 
   /**
@@ -223,12 +219,12 @@ export class Pool {
    * @example await pool.starmap(add, [[1, 2], [3, 4]]); // [3, 7]
    */
   async starmap<A extends Args, R>(fn: Task<(...args: A) => R>, iterable: Input<A>, options?: ChunksizeOption): Promise<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'map', this.#timeoutMs)).get();
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, this.#read(options, 'map')).get();
   }
 
   /** `starmap` returning an {@link AsyncResult}; options add `callback` and `errorCallback`. */
   starmapAsync<A extends Args, R>(fn: Task<(...args: A) => R>, iterable: Input<A>, options?: number | MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, readCallOptions(options, 'mapAsync', this.#timeoutMs));
+    return this.#mapAsync<Awaited<R>>(fn, iterable, RunMode.Starmap, this.#read(options, 'mapAsync'));
   }
 
   /**
@@ -237,12 +233,12 @@ export class Pool {
    * @param options the chunksize (default 1), or `{ chunksize, timeout, signal }`.
    * @example for await (const y of pool.imap(sqr, naturals())) if (y > 100) break;
    */
-  imap<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): AsyncIterableIterator<Awaited<R>> {
+  imap<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: number | ImapOptions): AsyncIterableIterator<Awaited<R>> {
     return this.#imap(fn, iterable, options, true);
   }
 
   /** `imap` yielding results as they complete, in any order. */
-  imapUnordered<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: ChunksizeOption): AsyncIterableIterator<Awaited<R>> {
+  imapUnordered<T, R>(fn: Task<(item: T) => R>, iterable: Input<T>, options?: number | ImapOptions): AsyncIterableIterator<Awaited<R>> {
     return this.#imap(fn, iterable, options, false);
   }
 
@@ -284,6 +280,20 @@ export class Pool {
     await this.terminate();
   }
 
+  /** A call's options, read and checked (call-options.ts); a call without any shares #noOptions. */
+  #read(options: unknown, kind: CallKind): CallSettings {
+    return options === undefined ? this.#noOptions : readCallOptions(options, kind, this.#timeoutMs);
+  }
+
+  /** The pool's listeners, told of the scheduler's events from the first on. */
+  #listeners(): PoolEvents {
+    if (this.#events === undefined) {
+      this.#events = new PoolEvents();
+      this.#scheduler.observe(this.#events);
+    }
+    return this.#events;
+  }
+
   #checkRunning(): void {
     const state = this.#scheduler.state;
     if (state !== 'running') {
@@ -293,11 +303,20 @@ export class Pool {
     if (broken !== undefined) throw new PoolStateError('The pool is broken: its workers could not start', { cause: broken });
   }
 
+  /** The checks of a call that brings work: the pool runs, and its queue has room. */
+  #checkAccepting(): void {
+    this.#checkRunning();
+    const queued = this.#scheduler.queued;
+    if (queued >= this.#maxQueue) {
+      throw new QueueFullError(`The pool's queue is full: ${queued} tasks wait for a worker (maxQueue ${this.#maxQueue}); wait for room with \`await pool.drained()\``);
+    }
+  }
+
   #applyAsync<R>(fn: unknown, args: unknown, settings: CallSettings): AsyncResult<R> {
     const entry = this.#functions.lookup(fn);
     const argv = args ?? [];
     checkArray(argv, 'args');
-    this.#checkRunning();
+    this.#checkAccepting();
     const result = new AsyncResult<R>(settings.callbacks);
     const { signal, timeoutMs } = settings;
     if (signal?.aborted === true) {
@@ -314,7 +333,7 @@ export class Pool {
   #mapAsync<R>(fn: unknown, iterable: unknown, mode: RunMode.Map | RunMode.Starmap, settings: CallSettings): AsyncResult<R[]> {
     const entry = this.#functions.lookup(fn);
     checkInput(iterable);
-    this.#checkRunning();
+    this.#checkAccepting();
     const result = new AsyncResult<R[]>(settings.callbacks);
     const { signal } = settings;
     const start = (items: unknown[]): void => {
@@ -347,8 +366,8 @@ export class Pool {
   #imap(fn: unknown, iterable: unknown, options: unknown, ordered: boolean): ImapRun<never> {
     const entry: FnEntry = this.#functions.lookup(fn);
     checkInput(iterable);
-    const settings = readCallOptions(options, 'map', this.#timeoutMs);
-    this.#checkRunning();
+    const settings = this.#read(options, 'imap');
+    this.#checkAccepting();
     return new ImapRun<never>(this.#scheduler, entry, RunMode.Map, iterable, {
       ordered,
       chunksize: settings.chunksize ?? 1,

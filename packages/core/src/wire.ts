@@ -91,4 +91,6 @@ export interface WorkerInit {
   readonly initargs: readonly unknown[];
   /** The worker modules of the plugins registered when it started (see plugins.ts); none when absent. */
   readonly plugins?: readonly string[];
+  /** The pool's `workerData`, which the worker's code reads with `getWorkerData()` (worker-data.ts). */
+  readonly workerData?: unknown;
 }

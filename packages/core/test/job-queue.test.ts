@@ -1,6 +1,7 @@
 /** The job queue alone: queued weight, pending jobs and every job's state, through its own calls. */
 import { Job, JobState, type JobOwner } from '../src/job.js';
 import { JobQueue } from '../src/scheduler/job-queue.js';
+import { StatsCollector } from '../src/stats.js';
 import type { FnEntry } from '../src/task.js';
 import { RunMode } from '../src/wire.js';
 
@@ -18,12 +19,13 @@ class Recorder implements JobOwner<string> {
   }
 }
 
-function setUp(): { queue: JobQueue; owner: Recorder; idle: () => number; make: (mark: string, weight?: number) => Job<string> } {
+function setUp(): { queue: JobQueue; stats: StatsCollector; owner: Recorder; idle: () => number; make: (mark: string, weight?: number) => Job<string> } {
   let idleCalls = 0;
-  const queue = new JobQueue(() => idleCalls++);
+  const stats = new StatsCollector();
+  const queue = new JobQueue(stats, () => idleCalls++);
   const owner = new Recorder();
   const make = (mark: string, weight = 1): Job<string> => new Job(FN, RunMode.Map, [mark], weight, owner, mark, NO_LIMITS);
-  return { queue, owner, idle: () => idleCalls, make };
+  return { queue, stats, owner, idle: () => idleCalls, make };
 }
 
 test('a pushed job is queued and pending; taking it moves its weight from the queue to the running', () => {
@@ -139,4 +141,34 @@ test('the owner is told when the last pending job ends, and each time the queue 
   queue.push(c);
   queue.fail(c, new Error('y'));
   expect(idle()).toBe(2);
+});
+
+describe('wait times', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  test("a job's wait runs from its push to its first take, whatever was withdrawn before it; sent again, it is not timed again", () => {
+    const { queue, stats, make } = setUp();
+    const withdrawn = make('withdrawn');
+    queue.push(withdrawn);
+    queue.withdraw(withdrawn);
+    jest.advanceTimersByTime(50);
+    const job = make('job');
+    queue.push(job);
+    jest.advanceTimersByTime(100);
+    expect(queue.next()).toBe(job);
+    queue.take();
+    queue.requeue([job]);
+    jest.advanceTimersByTime(1000);
+    expect(queue.next()).toBe(job);
+    queue.take();
+    const { waitTime } = stats.snapshot([], queue.queued, queue.pending);
+    // (The histogram keeps three significant digits.)
+    expect(waitTime.p50).toBeCloseTo(100, 0);
+    expect(waitTime.max).toBeCloseTo(100, 0);
+  });
 });

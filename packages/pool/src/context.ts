@@ -16,6 +16,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { MpoolError, type Executor, type PoolBackend, type WorkerLimits } from '@mpool/core';
 import { ForkserverExecutor, ProcessExecutor, serveChildProcesses } from '@mpool/processes';
 import { ThreadExecutor } from '@mpool/threads';
+import { checkEnv, checkExecArgv, checkThreadFlags, type WorkerStart } from './worker-options.js';
 
 /** Every context name mpool knows. */
 export const CONTEXT_NAMES = ['auto', 'thread', 'fork', 'spawn', 'forkserver', 'bullmq'] as const;
@@ -64,16 +65,16 @@ function heapFlags(limits: WorkerLimits | undefined): string[] {
   return flags;
 }
 
-function executorFor(name: Exclude<ContextName, 'auto' | 'bullmq'>, limits: WorkerLimits | undefined): Executor {
+function executorFor(name: Exclude<ContextName, 'auto' | 'bullmq'>, { limits, env, execArgv = [] }: WorkerStart): Executor {
   switch (name) {
     case 'thread':
       // A worker thread's own pools of processes start them here, where they are reaped when it ends.
-      return new ThreadExecutor({ resourceLimits: limits, host: serveChildProcesses });
+      return new ThreadExecutor({ resourceLimits: limits, host: serveChildProcesses, env, execArgv });
     case 'fork':
     case 'spawn':
-      return new ProcessExecutor({ start: name, execArgv: heapFlags(limits) });
+      return new ProcessExecutor({ start: name, execArgv: [...heapFlags(limits), ...execArgv], env });
     case 'forkserver':
-      return new ForkserverExecutor({ execArgv: heapFlags(limits) });
+      return new ForkserverExecutor({ execArgv: [...heapFlags(limits), ...execArgv], env });
   }
 }
 
@@ -149,18 +150,27 @@ function loadBullmq(): BullmqModule {
   }
 }
 
-/** The backend for a context name, its workers limited to `limits`; `cluster` holds the 'bullmq' context's options. */
-export function backendFor(name: unknown, limits?: WorkerLimits, cluster: ClusterPoolOptions & { maxtasksperchild?: number | null } = {}): PoolBackend {
+/**
+ * The backend for a context name, its workers started as `start` says (`resourceLimits`, `env`,
+ * `execArgv`); `cluster` holds the 'bullmq' context's options.
+ */
+export function backendFor(name: unknown, start: WorkerStart = {}, cluster: ClusterPoolOptions & { maxtasksperchild?: number | null } = {}): PoolBackend {
   checkContextName(name);
-  checkLimits(limits);
+  checkLimits(start.limits);
+  checkEnv(start.env);
+  checkExecArgv(start.execArgv);
   if (name === 'bullmq') {
-    if (limits !== undefined) throw new TypeError("`resourceLimits` is not an option of the 'bullmq' context: workers' limits are their machines' (start mpool-worker with node's heap flags)");
+    if (start.limits !== undefined) throw new TypeError("`resourceLimits` is not an option of the 'bullmq' context: workers' limits are their machines' (start mpool-worker with node's heap flags)");
+    if (start.env !== undefined || start.execArgv !== undefined) {
+      throw new TypeError("`env` and `execArgv` are not options of the 'bullmq' context: its workers' environment and Node flags are their machines' (set them where mpool-worker starts)");
+    }
     return loadBullmq().bullmqBackend(cluster);
   }
-  if (name !== 'auto') return { context: name, executor: executorFor(name, limits) };
+  if (name === 'thread' || name === 'auto') checkThreadFlags(start.execArgv, name);
+  if (name !== 'auto') return { context: name, executor: executorFor(name, start) };
   return {
     context: 'thread',
-    executor: executorFor('thread', limits),
-    fallback: { context: 'fork', executor: executorFor('fork', limits), when: needsProcess },
+    executor: executorFor('thread', start),
+    fallback: { context: 'fork', executor: executorFor('fork', start), when: needsProcess },
   };
 }

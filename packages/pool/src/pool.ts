@@ -31,7 +31,8 @@ export class Pool extends CorePool {
   constructor(options?: number | MpoolOptions) {
     const opts = typeof options === 'object' && options !== null ? options : {};
     const context = opts.context ?? DEFAULT_CONTEXT;
-    super(options, backendFor(context, opts.resourceLimits, context === 'bullmq' ? opts : undefined));
+    const start = { limits: opts.resourceLimits, env: opts.env, execArgv: opts.execArgv };
+    super(options, backendFor(context, start, context === 'bullmq' ? opts : undefined));
   }
 }
 

@@ -3,13 +3,15 @@
  * a worker (maxtasksperchild, a crash) hands over a process that has already paid Node's start-up
  * instead of waiting for a new one. The spare is a clean process, as for `'spawn'`.
  */
-import { PackedNumbersCodec, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import { PackedNumbersCodec, type EnvOverrides, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
 import { ProcessExecutor } from './process-executor.js';
 import type { BootedChild } from './process-worker.js';
 
 export interface ForkserverExecutorOptions {
   /** Extra Node flags for every child. */
   readonly execArgv?: readonly string[];
+  /** Variables of every child's environment, over the parent's. Default: the parent's. */
+  readonly env?: EnvOverrides;
 }
 
 export class ForkserverExecutor implements Executor {
@@ -20,7 +22,7 @@ export class ForkserverExecutor implements Executor {
   #closed = false;
 
   constructor(options: ForkserverExecutorOptions = {}) {
-    this.#boot = new ProcessExecutor({ start: 'spawn', execArgv: options.execArgv });
+    this.#boot = new ProcessExecutor({ start: 'spawn', execArgv: options.execArgv, env: options.env });
   }
 
   start(init: WorkerInit, events: WorkerEvents): WorkerHandle {

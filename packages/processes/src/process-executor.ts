@@ -13,10 +13,11 @@
  * started, by the thread that started it, which outlives it and so can reap it. What happens to it
  * then is process-worker.ts's.
  */
-import { PackedNumbersCodec, typeScriptLoader, WorkerGoneError, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import { PackedNumbersCodec, typeScriptLoader, workerEnv, WorkerGoneError, type EnvOverrides, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
 import { launch } from './child-host.js';
 import type { ChildLink } from './child-link.js';
 import { adopt } from './children.js';
+import { forkableFlags } from './inherited-flags.js';
 import { ProcessWorker, type BootedChild } from './process-worker.js';
 import { nextSocketPath } from './socket-dir.js';
 
@@ -29,6 +30,8 @@ export interface ProcessExecutorOptions {
   readonly start: 'fork' | 'spawn';
   /** Extra Node flags for every child, e.g. `--max-old-space-size=512`. */
   readonly execArgv?: readonly string[];
+  /** Variables of every child's environment, over the parent's (see workerEnv). Default: the parent's. */
+  readonly env?: EnvOverrides;
 }
 
 /**
@@ -75,9 +78,11 @@ export class ProcessExecutor implements Executor {
     let child: ChildLink;
     try {
       path = nextSocketPath();
-      // 'spawn' takes nothing of the parent's execArgv but the TypeScript loader task modules may need.
-      const inherited = this.#options.start === 'fork' ? process.execArgv : (typeScriptLoader()?.execArgv ?? []);
-      child = launch([path], [...inherited, ...(this.#options.execArgv ?? [])]);
+      // 'spawn' takes nothing of the parent's execArgv but the TypeScript loader task modules may
+      // need; 'fork' takes all but what would make the child run something else (inherited-flags.ts).
+      const inherited = this.#options.start === 'fork' ? forkableFlags(process.execArgv) : (typeScriptLoader()?.execArgv ?? []);
+      const { env } = this.#options;
+      child = launch([path], [...inherited, ...(this.#options.execArgv ?? [])], env === undefined ? undefined : workerEnv(env));
     } catch (error) {
       return failedBoot(error);
     }

@@ -156,8 +156,14 @@ export class ProcessWorker implements BootedChild, WorkerHandle {
       // Written once the socket connects: its packed chunks are read until then.
       this.#queued.push(frame);
       holdBlocks(frame);
-    } else if (!writeFrames(this.#socket as Socket, [frame])) {
-      holdBlocks(frame);
+    } else {
+      const socket = this.#socket as Socket;
+      if (!writeFrames(socket, [frame])) holdBlocks(frame);
+      // A write the socket refused at once (EPIPE: the child has exited) reached nobody: its jobs
+      // go to another worker. Left to the socket's error, due on the next tick, the exit would be
+      // reported with those jobs on this worker, its last word perhaps unread (the error destroys
+      // the socket), and they would be blamed for its death.
+      if (socket.errored !== null) throw new WorkerGoneError('the worker process has exited', { cause: socket.errored, buffersTaken: (transfer?.length ?? 0) > 0 });
     }
   }
 

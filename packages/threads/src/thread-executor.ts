@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
-import { typeScriptLoader, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
+import { typeScriptLoader, workerEnv, type EnvOverrides, type Executor, type WorkerEvents, type WorkerHandle, type WorkerInit } from '@mpool/core';
 import { progressCells, readLastWord } from './progress.js';
 
 const WORKER_ENTRY = join(__dirname, 'worker.js');
@@ -19,6 +19,12 @@ export interface ThreadWorkerData {
   readonly creator?: MessagePort;
   /** Where its run loop counts its tasks, for its last word (progress.ts). */
   readonly progress: Int32Array;
+  /**
+   * The `NODE_OPTIONS` its environment is to have once it runs (a string, or `null` for none):
+   * given when the executor's `execArgv` reached it through that variable, which the worker's
+   * own child processes must not inherit.
+   */
+  readonly nodeOptions?: string | null;
 }
 
 export interface ThreadExecutorOptions {
@@ -31,6 +37,34 @@ export interface ThreadExecutorOptions {
    * Default: none; the workers get no port.
    */
   readonly host?: (port: MessagePort) => void;
+  /** Variables of each worker's environment, over the parent's (see workerEnv). Default: the parent's. */
+  readonly env?: EnvOverrides;
+  /**
+   * Node flags for each worker, added to those a worker thread inherits; only flags a worker
+   * thread accepts (the caller checks). Default: none.
+   */
+  readonly execArgv?: readonly string[];
+}
+
+/** A flag as `NODE_OPTIONS` reads it: in double quotes, its quotes and backslashes escaped. */
+function quoteFlag(flag: string): string {
+  return `"${flag.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * The environment of a worker thread, when the pool's `env` or `execArgv` asks for one of its
+ * own (otherwise `undefined`: a copy of the parent's), and, when `execArgv` travels in its
+ * NODE_OPTIONS, what that variable was before (`null`: unset), for the thread to put back.
+ */
+function environmentOf({ env, execArgv = [] }: ThreadExecutorOptions): { environment?: Record<string, string>; nodeOptions?: string | null } {
+  if (env === undefined && execArgv.length === 0) return {};
+  const environment = workerEnv(env ?? {});
+  if (execArgv.length === 0) return { environment };
+  // A thread given `execArgv` takes those flags instead of the ones it inherits; given in its
+  // NODE_OPTIONS, they come on top of them, as a process's come on top of its context's.
+  const nodeOptions = environment.NODE_OPTIONS ?? null;
+  environment.NODE_OPTIONS = [nodeOptions ?? '', ...execArgv.map(quoteFlag)].join(' ').trim();
+  return { environment, nodeOptions };
 }
 
 export class ThreadExecutor implements Executor {
@@ -49,13 +83,16 @@ export class ThreadExecutor implements Executor {
     if (this.#options.host !== undefined) {
       const { port1, port2 } = new MessageChannel();
       this.#options.host(port1);
-      workerData = { init, typeScript, progress, creator: port2 };
+      workerData = { ...workerData, creator: port2 };
       transferList.push(port2);
     }
+    const { environment, nodeOptions } = environmentOf(this.#options);
+    if (nodeOptions !== undefined) workerData = { ...workerData, nodeOptions };
     const worker = new Worker(WORKER_ENTRY, {
       workerData,
       transferList,
       resourceLimits: this.#options.resourceLimits,
+      env: environment,
     });
     let uncaught: unknown;
     worker.on('message', events.message);

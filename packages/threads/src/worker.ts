@@ -6,7 +6,10 @@ import type { ThreadWorkerData } from './thread-executor.js';
 
 if (parentPort === null) throw new Error('mpool thread worker: started outside a worker thread');
 const port = parentPort;
-const { init, typeScript, creator, progress } = workerData as ThreadWorkerData;
+const { init, typeScript, creator, progress, nodeOptions } = workerData as ThreadWorkerData;
+// The pool's execArgv came through NODE_OPTIONS, for this thread only, not for its children.
+if (nodeOptions === null) delete process.env.NODE_OPTIONS;
+else if (nodeOptions !== undefined) process.env.NODE_OPTIONS = nodeOptions;
 if (typeScript !== undefined) useTypeScript(typeScript);
 if (creator !== undefined) setCreatorPort(creator);
 runWorker(

@@ -1,6 +1,6 @@
 /**
  * The local pools of an mpool-worker: one for each setup (initializer, initargs,
- * maxtasksperchild) among the jobs it takes, so that a task runs after its own pool's initializer
+ * maxtasksperchild, workerData) among the jobs it takes, so that a task runs after its own pool's initializer
  * as on one machine. A pool unused for LOCAL_POOL_IDLE_MS is closed.
  */
 import { WireRelay, type Executor, type FnSpec } from '@mpool/core';
@@ -62,14 +62,14 @@ export class LocalPools {
   acquire(setupKey: string, packedSetup: string): WireRelay {
     let entry = this.#pools.get(setupKey);
     if (entry === undefined) {
-      const [initializer, initargs, maxTasks] = unpack(packedSetup) as Setup;
+      const [initializer, initargs, maxTasks, workerData] = unpack(packedSetup) as Setup;
       const { context, size, root, inline } = this.#options;
       const local: FnSpec | undefined = initializer === undefined ? undefined : specFromCluster(initializer, root, inline);
       const relay = new WireRelay({
         executor: executorFor(context),
         context,
         size,
-        init: { initializer: local, initargs },
+        init: { initializer: local, initargs, workerData },
         maxTasksPerChild: maxTasks ?? Infinity,
       });
       entry = { relay, active: 0, lastUsed: Date.now() };

@@ -7,7 +7,7 @@
  * that cannot go; one that cannot be sent because the worker is going goes back to the queue.
  */
 import { DataCloneError } from '../errors.js';
-import { isWorkerGone, messageOf } from '../exit-info.js';
+import { isWorkerGone, messageOf, tookBuffers } from '../exit-info.js';
 import { payloadBytes, type Job } from '../job.js';
 import { MessageKind, type FnDef } from '../wire.js';
 import type { Allowance } from './dispatch-policy.js';
@@ -91,7 +91,7 @@ export class Batcher {
       slot.codec.post(slot.handle, message);
     } catch (error) {
       const jobs = this.#takeBack(slot, start, defs);
-      if (isWorkerGone(error)) this.#recovery.workerGone(slot, jobs);
+      if (isWorkerGone(error)) this.#recovery.workerGone(slot, jobs, tookBuffers(error));
       else this.#sendOneByOne(slot, jobs, error);
     }
     if (slot.quota <= 0) this.#workers.fill(); // its replacement boots while it finishes
@@ -137,7 +137,7 @@ export class Batcher {
         slot.codec.post(slot.handle, message);
       } catch (error) {
         if (isWorkerGone(error)) {
-          this.#recovery.workerGone(slot, jobs.slice(i));
+          this.#recovery.workerGone(slot, jobs.slice(i), tookBuffers(error));
           return;
         }
         this.#queue.fail(job, argumentsError(error ?? batchError));

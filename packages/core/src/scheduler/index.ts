@@ -14,6 +14,9 @@
  *                       Workers (workers) starts, retires and terminates the workers
  *   worker ─[SIDE]─▶ its SideChannels (side-channels): the frames of worker plugins (../plugins.ts)
  *
+ * Each part counts what it knows for `pool.stats()` through one StatsCollector (../stats.ts),
+ * which also tells the pool's listeners (../events.ts), when there are any.
+ *
  * The pool's own lifecycle: running → closed (no new work; workers retire once nothing is
  * pending) → terminated (everything pending fails, every worker is terminated).
  */
@@ -22,6 +25,7 @@ import { decodeThrown } from '../error-codec.js';
 import { DataCloneError, type InitializerError } from '../errors.js';
 import type { WorkerExitInfo } from '../executor.js';
 import { JobState, type Job } from '../job.js';
+import { StatsCollector, type PoolObserver, type PoolStats } from '../stats.js';
 import { MessageKind, ResultStatus, RunMode, type ChunkFailure, type WireThrown } from '../wire.js';
 import { Batcher } from './batch.js';
 import { DurationEstimate, planDispatch } from './dispatch-policy.js';
@@ -49,8 +53,7 @@ export class Scheduler {
   readonly #recovery: Recovery;
   readonly #batcher: Batcher;
   readonly #estimate = new DurationEstimate();
-  /** Milliseconds of work the workers have reported, all told. */
-  #busyMs = 0;
+  readonly #stats = new StatsCollector();
   #state: SchedulerState = 'running';
   #dispatchQueued = false;
   /** The executor has been told to shut down: the pool is done. */
@@ -59,13 +62,14 @@ export class Scheduler {
   #resolveAllExited!: () => void;
 
   constructor(options: SchedulerOptions) {
-    this.#queue = new JobQueue(() => this.#idle());
+    this.#queue = new JobQueue(this.#stats, () => this.#idle());
     this.#workers = new Workers(
       options,
       { message: (slot, data) => this.#onMessage(slot, data), exit: (slot, info) => this.#onExit(slot, info) },
       () => this.#demand(),
+      this.#stats,
     );
-    this.#recovery = new Recovery(this.#queue, this.#workers, options.startTimeoutMs);
+    this.#recovery = new Recovery(this.#queue, this.#workers, options.startTimeoutMs, this.#stats);
     this.#batcher = new Batcher(this.#queue, this.#workers, this.#recovery);
     this.#allExited = new Promise((resolve) => {
       this.#resolveAllExited = resolve;
@@ -94,7 +98,22 @@ export class Scheduler {
 
   /** Milliseconds the workers have reported busy, all told (a relay reports its own from it). */
   get busyMs(): number {
-    return this.#busyMs;
+    return this.#stats.busyMs;
+  }
+
+  /** Jobs waiting for a worker (what a pool's `maxQueue` bounds). */
+  get queued(): number {
+    return this.#queue.queued;
+  }
+
+  /** What the pool has done and is doing: see PoolStats. */
+  stats(): PoolStats {
+    return this.#stats.snapshot(this.#workers.slots, this.#queue.queued, this.#queue.pending);
+  }
+
+  /** From now on, `observer` hears of workers starting and exiting, tasks failing and the queue draining. */
+  observe(observer: PoolObserver): void {
+    this.#stats.observer = observer;
   }
 
   /** Ids of the workers that are alive (thread ids or process ids). */
@@ -119,6 +138,7 @@ export class Scheduler {
       this.#dispatchQueued = true;
       queueMicrotask(() => {
         this.#dispatchQueued = false;
+        this.#stats.dispatching();
         this.#dispatch();
       });
     }
@@ -199,6 +219,7 @@ export class Scheduler {
         if (slot.state !== SlotState.Starting) return;
         this.#recovery.started(slot);
         slot.state = SlotState.Ready;
+        this.#stats.ready(slot);
         if (this.#state !== 'running' && this.#queue.pending === 0) this.#workers.retire(slot);
         else this.#dispatch();
         break;
@@ -224,7 +245,7 @@ export class Scheduler {
       items += job.weight;
       this.#deliver(slot, job, data[i] as ResultStatus, data[i + 1]);
     }
-    this.#busyMs += data[1] as number;
+    this.#stats.answered(data[1] as number, (data.length - 2) / 2);
     this.#estimate.sample(data[1] as number, items);
     if (slot.inFlight.length === 0) {
       slot.isolating = false;
@@ -236,29 +257,30 @@ export class Scheduler {
 
   #deliver(slot: Slot, job: Job, status: ResultStatus, value: unknown): void {
     if (this.#recovery.runsOnFallback(slot, job, status, value)) return;
-    if (!this.#queue.complete(job)) return; // withdrawn: nobody waits for it
     switch (status) {
       case ResultStatus.Ok:
+        if (!this.#queue.complete(job)) return; // withdrawn: nobody waits for it
         // A chunk's results as its worker's codec gives them (ChunkValues), to be read at once.
         job.owner.jobSucceeded(job, job.mode === RunMode.Apply ? value : slot.codec.readResults(value));
         break;
       case ResultStatus.Threw:
-        job.owner.jobFailed(job, decodeThrown(value as WireThrown), undefined);
+        this.#queue.fail(job, decodeThrown(value as WireThrown));
         break;
       case ResultStatus.ChunkThrew: {
         const [, before, thrown] = value as ChunkFailure;
-        job.owner.jobFailed(job, decodeThrown(thrown), before);
+        this.#queue.fail(job, decodeThrown(thrown), before);
         break;
       }
       default:
-        job.owner.jobFailed(job, new DataCloneError(`The result of a task could not be copied back from its worker: ${String(value)}`), undefined);
+        this.#queue.fail(job, new DataCloneError(`The result of a task could not be copied back from its worker: ${String(value)}`));
     }
   }
 
   #onExit(slot: Slot, info: WorkerExitInfo): void {
     this.#workers.remove(slot);
-    this.#recovery.exited(slot, info);
+    const crashed = this.#recovery.exited(slot, info);
     this.#workers.fill();
+    this.#stats.exited(slot, info, crashed, slot.replaced);
     this.#dispatch();
     if (this.#queue.pending === 0 && this.#state === 'closed') this.#workers.retireIdle();
     this.#checkAllExited();

@@ -1,24 +1,33 @@
 /**
  * The pool's jobs from submission to their end: the queue of those waiting for a worker, the
- * weight of that queue (its items), how many jobs are pending, and every job's state (job.ts),
- * which nothing else changes. The end of a job is written once, here (`#end`).
+ * weight of that queue (its items), how many jobs are queued and pending, and every job's state
+ * (job.ts), which nothing else changes. The end of a job is written once, here (`#end`), and
+ * counted for the pool's stats (stats.ts): completed, failed or cancelled.
  *
  * A job withdrawn while queued is done at once but stays in the queue until the sender meets it
  * (`next`), which drops it: a deque cannot remove from its middle cheaply.
  */
 import { Deque } from '../deque.js';
 import { JobState, type Job } from '../job.js';
+import type { StatsCollector } from '../stats.js';
+import { NOT_TIMED, Stamps } from './stamps.js';
 
 export class JobQueue {
   readonly #queue = new Deque<Job>();
+  /** When each job of #queue was submitted, for those whose wait is timed (stamps.ts). */
+  readonly #stamps = new Stamps();
   /** Items in the queued jobs that are still to run. */
   #weight = 0;
   /** Jobs submitted and not yet done: queued, or in flight (withdrawn in-flight ones included). */
   #pending = 0;
+  /** Jobs waiting for a worker: in the queue and not withdrawn. */
+  #queued = 0;
+  readonly #stats: StatsCollector;
   readonly #onIdle: () => void;
 
   /** `onIdle` is called whenever the last pending job is done. */
-  constructor(onIdle: () => void) {
+  constructor(stats: StatsCollector, onIdle: () => void) {
+    this.#stats = stats;
     this.#onIdle = onIdle;
   }
 
@@ -37,11 +46,18 @@ export class JobQueue {
     return this.#pending;
   }
 
+  /** Jobs waiting for a worker (withdrawn ones not counted). */
+  get queued(): number {
+    return this.#queued;
+  }
+
   /** A new job, at the back of the queue. */
   push(job: Job): void {
     this.#queue.push(job);
+    this.#stamps.push(this.#stats.submitted());
     this.#weight += job.weight;
     this.#pending++;
+    this.#queued++;
   }
 
   /**
@@ -55,7 +71,9 @@ export class JobQueue {
       clearTimer(job);
       job.state = JobState.Queued;
       this.#queue.unshift(job);
+      this.#stamps.unshift(NOT_TIMED); // its wait was timed when it was first sent
       this.#weight += job.weight;
+      this.#queued++;
     }
   }
 
@@ -69,6 +87,7 @@ export class JobQueue {
     let job = this.#queue.peek();
     while (job !== undefined && job.state !== JobState.Queued) {
       this.#queue.shift();
+      this.#stamps.shift();
       job = this.#queue.peek();
     }
     return job;
@@ -79,6 +98,8 @@ export class JobQueue {
     const job = this.#queue.shift() as Job;
     this.#weight -= job.weight;
     job.state = JobState.Running;
+    this.#stats.sent(this.#stamps.shift());
+    if (--this.#queued === 0) this.#stats.drained();
     return job;
   }
 
@@ -87,33 +108,51 @@ export class JobQueue {
    * runs; a running one's result is dropped when it comes.
    */
   withdraw(job: Job): void {
-    if (job.state === JobState.Queued) this.#end(job);
-    else if (job.state === JobState.Running) job.state = JobState.Cancelled;
+    if (job.state === JobState.Queued) {
+      this.#end(job);
+      this.#stats.cancelled();
+    } else if (job.state === JobState.Running) {
+      job.state = JobState.Cancelled;
+    }
   }
 
-  /** A running job was answered: it is done. Returns whether to tell its owner (not withdrawn). */
+  /** A running job was answered with its result: it is done. Returns whether to tell its owner (not withdrawn). */
   complete(job: Job): boolean {
-    return this.#end(job);
+    const tell = this.#end(job);
+    if (tell) this.#stats.completed();
+    else this.#stats.cancelled();
+    return tell;
   }
 
-  /** Fails a job that never got (or lost) its result, telling its owner unless it withdrew it. */
-  fail(job: Job, error: unknown): void {
+  /**
+   * Fails a job with `error` (its own, or its worker's end), telling its owner unless it withdrew
+   * it; `before` holds the results of a chunk's items before the one that failed.
+   */
+  fail(job: Job, error: unknown, before?: readonly unknown[]): void {
     if (job.state === JobState.Done) return;
-    if (this.#end(job)) job.owner.jobFailed(job, error, undefined);
+    if (this.#end(job)) {
+      this.#stats.failed(job, error);
+      job.owner.jobFailed(job, error, before);
+    } else {
+      this.#stats.cancelled();
+    }
   }
 
   /** Takes every job off the queue; returns those still to run, in order. */
   drain(): Job[] {
+    this.#stamps.clear();
     return this.#queue.drain().filter((job) => job.state === JobState.Queued);
   }
 
   /** The end of a job: done, its payload and timer let go; whether its owner is still to be told. */
   #end(job: Job): boolean {
     const tell = job.state !== JobState.Cancelled;
-    if (job.state === JobState.Queued) this.#weight -= job.weight;
+    const wasQueued = job.state === JobState.Queued;
+    if (wasQueued) this.#weight -= job.weight;
     job.state = JobState.Done;
     job.payload = undefined;
     clearTimer(job);
+    if (wasQueued && --this.#queued === 0) this.#stats.drained();
     if (--this.#pending === 0) this.#onIdle();
     return tell;
   }

@@ -14,6 +14,7 @@ import { InitializerError, TimeoutError, WorkerCrashedError } from '../errors.js
 import { describeExit, messageOf } from '../exit-info.js';
 import type { WorkerExitInfo, WorkerLastWord } from '../executor.js';
 import { JobState, type Job } from '../job.js';
+import type { StatsCollector } from '../stats.js';
 import { ResultStatus, type ChunkFailure, type WireThrown } from '../wire.js';
 import type { JobQueue } from './job-queue.js';
 import { SlotState, type Slot } from './slot.js';
@@ -27,13 +28,15 @@ export class Recovery {
   readonly #workers: Workers;
   /** Milliseconds a worker's initializer may run before its start counts as failed. */
   readonly #startTimeoutMs: number;
+  readonly #stats: StatsCollector;
   #broken: InitializerError | undefined;
   #startupFailures = 0;
 
-  constructor(queue: JobQueue, workers: Workers, startTimeoutMs: number) {
+  constructor(queue: JobQueue, workers: Workers, startTimeoutMs: number, stats: StatsCollector) {
     this.#queue = queue;
     this.#workers = workers;
     this.#startTimeoutMs = startTimeoutMs;
+    this.#stats = stats;
   }
 
   /** Why the pool cannot run work any more, when its workers could not start. */
@@ -110,11 +113,18 @@ export class Recovery {
 
   /**
    * `slot`'s worker cannot be sent anything any more (WorkerGoneError): `jobs`, which never reached
-   * it, go back to the front of the queue, not counted against it. It gets no more work, and is
-   * terminated once it has answered what it has (unless its exit comes first, as after any crash).
+   * it, go back to the front of the queue, not counted against it; but where the failed send had
+   * taken the buffers they moved (`buffersTaken`), those jobs fail, with nothing left to send. The
+   * worker gets no more work, and is terminated once it has answered what it has (unless its exit
+   * comes first, as after any crash).
    */
-  workerGone(slot: Slot, jobs: readonly Job[]): void {
-    this.#queue.requeue(jobs);
+  workerGone(slot: Slot, jobs: readonly Job[], buffersTaken: boolean): void {
+    const again: Job[] = [];
+    for (const job of jobs) {
+      if (buffersTaken && slot.codec.sendsOnce(job.mode, job.payload)) this.#queue.fail(job, new WorkerCrashedError('The worker this task was sent to was gone before it got it; the buffers this task moved to it (transfer()) went with the message, so it does not run again', EXIT_NOT_SEEN));
+      else again.push(job);
+    }
+    this.#queue.requeue(again);
     slot.quota = 0;
     if (slot.inFlight.length === 0) {
       slot.isolating = false;
@@ -124,12 +134,14 @@ export class Recovery {
 
   /**
    * A worker has exited (and is forgotten): a failed start, a crash with jobs unanswered, or an
-   * idle worker gone when nobody asked it to (a warning).
+   * idle worker gone when nobody asked it to (a warning). Returns whether it crashed: it exited
+   * when the pool had not asked it to.
    */
-  exited(slot: Slot, info: WorkerExitInfo): void {
+  exited(slot: Slot, info: WorkerExitInfo): boolean {
     const answered = slot.answered;
     const jobs = slot.takeAll();
     const expected = slot.state === SlotState.Terminating || (slot.state === SlotState.Retiring && jobs.length === 0);
+    if (!expected) this.#stats.crashed();
     if (slot.state === SlotState.Starting) {
       this.#startupFailed(slot, info.error ?? new Error(`A worker exited during start-up (${describeExit(info)})`));
     } else if (jobs.length > 0) {
@@ -137,6 +149,7 @@ export class Recovery {
     } else if (!expected) {
       process.emitWarning(`An idle mpool worker exited unexpectedly (${describeExit(info)})${info.error === undefined ? '' : `: ${messageOf(info.error)}`}`, { code: 'MPOOL_WORKER_EXITED' });
     }
+    return !expected;
   }
 
   /**
@@ -246,6 +259,9 @@ export class Recovery {
 }
 
 /** A WorkerCrashedError that says `what` happened, then the worker's own error, its cause. */
+/** The exit of a worker that was gone when a task was sent to it, before the pool saw how it ended. */
+const EXIT_NOT_SEEN = { code: null, signal: null } as const;
+
 function crashError(what: string, info: WorkerExitInfo): WorkerCrashedError {
   const cause = info.error;
   return new WorkerCrashedError(`${what}${cause === undefined ? '' : `: ${messageOf(cause)}`}`, info, cause === undefined ? undefined : { cause });

@@ -56,6 +56,12 @@ export class Slot implements WorkerLoad {
   handle!: WorkerHandle;
   /** Set while its initializer runs, when the pool has a `timeout`: the start fails when it fires. */
   startTimer: NodeJS.Timeout | undefined;
+  /** When it became ready (`performance.now()`), for the pool's utilization (stats.ts); -1 before. */
+  readyAt = -1;
+  /** It takes no more work (gone, going, or its quota spent): a worker started next takes its place. */
+  vacated = false;
+  /** A worker was started in its place (workers.ts). */
+  replaced = false;
   constructor(
     /** How payloads and results travel to and from it: its backend's (codec.ts). */
     readonly codec: PayloadCodec,

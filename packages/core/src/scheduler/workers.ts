@@ -1,13 +1,15 @@
 /**
  * The pool's workers: one slot for each that has not exited. Starts them (all at once, or as the
  * work needs them), retires and terminates them, lets them keep the program alive or not, and
- * moves the pool to its fallback executor (the 'auto' context).
+ * moves the pool to its fallback executor (the 'auto' context). A worker started while one that
+ * left (or takes no more work) has not been replaced yet is its replacement (stats.ts).
  */
 import type { PayloadCodec } from '../codec.js';
 import { CLONE_CODEC } from '../codecs/clone.js';
 import { messageOf } from '../exit-info.js';
 import type { Executor, WorkerExitInfo } from '../executor.js';
 import { pluginCount, pluginModules } from '../plugins.js';
+import type { StatsCollector } from '../stats.js';
 import { MessageKind, type WorkerInit } from '../wire.js';
 import { Slot, SlotState } from './slot.js';
 
@@ -55,9 +57,12 @@ export class Workers {
   readonly #demand: () => number | undefined;
   /** Every worker that has not exited yet. */
   readonly slots = new Set<Slot>();
+  /** Workers that left, or take no more work, and that no new worker has replaced yet, oldest first. */
+  readonly #vacated: Slot[] = [];
+  readonly #stats: StatsCollector;
   #referenced = false;
 
-  constructor(options: WorkersOptions, events: SlotEvents, demand: () => number | undefined) {
+  constructor(options: WorkersOptions, events: SlotEvents, demand: () => number | undefined, stats: StatsCollector) {
     this.#executor = options.executor;
     this.#context = options.context;
     this.#fallback = options.fallback;
@@ -67,6 +72,7 @@ export class Workers {
     this.#maxTasksPerChild = options.maxTasksPerChild;
     this.#events = events;
     this.#demand = demand;
+    this.#stats = stats;
   }
 
   /** The context the workers run in now: the fallback's, once the pool has moved. */
@@ -106,14 +112,29 @@ export class Workers {
     for (let n = this.#activeCount(); n < wanted; n++) this.#spawn();
   }
 
-  /** Workers that take or will take work. */
+  /** Workers that take or will take work; those that do not any more are noted as vacated. */
   #activeCount(): number {
     let n = 0;
-    for (const slot of this.slots) if ((slot.state === SlotState.Starting || slot.state === SlotState.Ready) && slot.quota > 0) n++;
+    for (const slot of this.slots) {
+      if ((slot.state === SlotState.Starting || slot.state === SlotState.Ready) && slot.quota > 0) n++;
+      else this.#vacate(slot);
+    }
     return n;
   }
 
+  /** `slot` takes no more work: the next worker started replaces it. */
+  #vacate(slot: Slot): void {
+    if (slot.vacated) return;
+    slot.vacated = true;
+    this.#vacated.push(slot);
+  }
+
   #spawn(): void {
+    const replacing = this.#vacated.shift();
+    if (replacing !== undefined) {
+      replacing.replaced = true;
+      this.#stats.replaced();
+    }
     const slot = new Slot(this.codec, this.#maxTasksPerChild, this.#fallback !== undefined && !this.#movedToFallback);
     this.slots.add(slot);
     // The plugins registered by now: the initializer's arguments may hold their handles.
@@ -178,6 +199,7 @@ export class Workers {
 
   /** A worker has exited: it is forgotten, and so is what it had open. */
   remove(slot: Slot): void {
+    this.#vacate(slot);
     this.slots.delete(slot);
     slot.clearStartTimer();
     slot.sides?.close();

@@ -24,6 +24,7 @@ import type { WorkerPayloadCodec } from '../codec.js';
 import { encodeThrown } from '../error-codec.js';
 import type { TaskProgress, WorkerChannel } from '../executor.js';
 import { MessageKind, ResultStatus, RunMode, type FnDef, type WorkerInit } from '../wire.js';
+import { setWorkerData } from '../worker-data.js';
 import { isChunkStop, isThenable } from './chunk.js';
 import { CloneWorkerCodec } from './codecs.js';
 import { Functions } from './functions.js';
@@ -245,5 +246,6 @@ class RunLoop {
  * Each backend's worker entry calls this with its channel and the init data it was started with.
  */
 export function runWorker(channel: WorkerChannel, init: WorkerInit): void {
+  setWorkerData(init.workerData);
   new RunLoop(channel, init).start();
 }
