@@ -173,7 +173,9 @@ function describeRounds(report) {
       `${b.tiny.config.rounds} rounds of ${int(b.tiny.config.tasks)} tiny tasks one by one and ${b.tiny.config.mapRounds} through map ` +
         `(chunksize ${int(b.tiny.config.chunksize)}; each round one map after the pool sat idle, then ${b.tiny.config.backToBackMaps} back to back)`,
     b.pi && `${b.pi.config.rounds} of pi (${int(b.pi.config.terms)} terms in ${b.pi.config.chunks} tasks; Python ${int(b.pi.config.pythonTerms)})`,
-    b.payloads && `${b.payloads.config.rounds} of ${b.payloads.config.tasks} payloads`,
+    b.payloads &&
+      `${b.payloads.config.rounds} of ${b.payloads.config.tasks} payloads` +
+        (b.payloads.config.minRunMs === undefined ? '' : ` (sent again, those that came back, until ${b.payloads.config.minRunMs} ms had passed)`),
     b.startup && `${b.startup.config.rounds} start-ups`,
   ].filter(Boolean);
   return parts.join(', ');
