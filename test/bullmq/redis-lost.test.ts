@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Pool } from '@mpool/pool';
@@ -27,6 +27,8 @@ const POLL_MS = 20;
 const SAY_LIMIT_MS = 15_000;
 /** The pools' startTimeout where Redis comes back: room for it to, on a busy machine. */
 const RETURN_LIMIT_MS = 20_000;
+/** Failed reconnection attempts a worker makes before Redis comes back (ioredis tries every 50 ms at first). */
+const ATTEMPTS = 5;
 
 /**
  * Redis servers and mpool-workers a test started, stopped after it whatever happened. The workers
@@ -66,6 +68,16 @@ function usePools(): (url: string, queue: string) => Pool {
   };
 }
 
+/** Resolves once `worker` has printed `text`. */
+async function said(worker: WorkerProcess, text: string): Promise<void> {
+  const giveUpAt = Date.now() + SAY_LIMIT_MS;
+  while (!worker.output().includes(text)) {
+    if (Date.now() > giveUpAt) throw new Error(`mpool-worker never said "${text}"; it said:\n${worker.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+const occurrences = (text: string, of: string): number => text.split(of).length - 1;
 
 /** Cuts every client's connection to the Redis on `port` (the server and its data stay): a network blip. */
 function cutConnections(port: number): Promise<string> {
@@ -224,6 +236,37 @@ describe('a Redis that comes back within startTimeout', () => {
     expect(warnings()[0]).toContain(`Redis restarted without 1 job(s) of a pool on the queue 'restarted' on ${redis.url}: they were added again`);
     expect(await pool.apply(sqr, [6])).toBe(36);
     expect(worker.output()).not.toContain('Unhandled error event');
+  });
+});
+
+describe('mpool-worker while Redis is away', () => {
+  const newPool = usePools();
+  const start = useProcesses();
+
+  test('says once that Redis is lost, however often it tries again, and once that it is back, then takes new jobs', async () => {
+    const redis = await start.redis();
+    const worker = await start.worker(redis.url, 'outage');
+    await redis.stop('SIGKILL');
+    await said(worker, 'lost Redis');
+    // Its port refuses nothing now but hangs up at once: each connection is an attempt the worker made.
+    let attempts = 0;
+    let enough!: () => void;
+    const enoughAttempts = new Promise<void>((resolve) => (enough = resolve));
+    const hangUp = createServer((socket) => {
+      socket.destroy();
+      if (++attempts >= ATTEMPTS) enough();
+    });
+    await new Promise<void>((resolve) => hangUp.listen(redis.port, '127.0.0.1', resolve));
+    await enoughAttempts;
+    await new Promise((resolve) => hangUp.close(resolve));
+    await start.redis(redis.port);
+    await said(worker, 'is back');
+    expect(await newPool(redis.url, 'outage').apply(sqr, [7])).toBe(49);
+    const output = worker.output();
+    expect(occurrences(output, `lost Redis at ${redis.url}`)).toBe(1);
+    expect(occurrences(output, `Redis at ${redis.url} is back: serving the queue 'outage' again`)).toBe(1);
+    expect(output).not.toContain('Unhandled error event');
+    expect(output).not.toContain('ECONNRESET');
   });
 });
 

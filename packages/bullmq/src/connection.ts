@@ -24,6 +24,18 @@ const RETRY_STEP_MS = 50;
  */
 const DISCONNECT_LIMIT_MS = 100;
 
+/** Error codes of a connection that failed or broke: Redis is away, not a command that failed. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+/** What ioredis and BullMQ say of a command cut off by a connection that closed. */
+const CONNECTION_CLOSED = /^Connection is closed\.?$|connection close/;
+
+/** Whether `error` says that Redis could not be reached, rather than that a command failed. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || CONNECTION_CLOSED.test(error.message);
+}
+
 /** Throws `TypeError` unless `connection` is a Redis URL or an options object. */
 export function checkConnection(connection: unknown, name = 'connection'): asserts connection is Connection {
   if (typeof connection === 'string') {
