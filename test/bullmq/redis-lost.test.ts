@@ -270,6 +270,27 @@ describe('mpool-worker while Redis is away', () => {
   });
 });
 
+describe('mpool-worker stopped while Redis is away', () => {
+  const newPool = usePools();
+  const start = useProcesses();
+  const newGate = useGates();
+
+  test('finishes the job in hand, says that its result could not be stored, and exits', async () => {
+    const redis = await start.redis();
+    const worker = await start.worker(redis.url, 'stop-away');
+    const gate = newGate();
+    void newPool(redis.url, 'stop-away').applyAsync(hold, [gate.path, gate.started('held'), 'unstored']);
+    await fileWritten(gate.started('held'));
+    await redis.stop('SIGKILL');
+    await said(worker, 'lost Redis');
+    worker.child.kill('SIGTERM');
+    await said(worker, 'stopping: finishing the jobs in hand');
+    gate.open();
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(worker.output()).toContain('stopping while Redis is away: the results of the last 1 job(s) could not be stored');
+  });
+});
+
 describe('at the end', () => {
   test('no mpool-worker is running', () => {
     expect(workersRunning()).toEqual([]);
