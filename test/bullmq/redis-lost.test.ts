@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { Pool } from '@mpool/pool';
+import { InitializerError, Pool } from '@mpool/pool';
 import { fixture, hold, sqr } from '../conformance/fixtures';
 import { fileWritten, useGates } from '../conformance/helpers';
 import { startRedis, type RedisServer } from '../redis/server';
@@ -25,6 +25,8 @@ const PROGRAM_LIMIT_MS = 30_000;
 const POLL_MS = 20;
 /** How long a worker may take to say what a test waits for. */
 const SAY_LIMIT_MS = 15_000;
+/** How long past startTimeout a slow Redis holds its answers. */
+const PAUSE_PAST_LIMIT_MS = 500;
 /** The pools' startTimeout where Redis comes back: room for it to, on a busy machine. */
 const RETURN_LIMIT_MS = 20_000;
 /** Failed reconnection attempts a worker makes before Redis comes back (ioredis tries every 50 ms at first). */
@@ -56,13 +58,13 @@ function useProcesses(): { redis(port?: number): Promise<RedisServer>; worker(ur
 }
 
 /** A 'bullmq' pool on the Redis at `url`, for the enclosing describe block, terminated after each test. */
-function usePools(): (url: string, queue: string) => Pool {
+function usePools(): (url: string, queue: string, startTimeout?: number) => Pool {
   const pools: Pool[] = [];
   afterEach(async () => {
     await Promise.all(pools.splice(0).map((pool) => pool.terminate()));
   });
-  return (url, queue) => {
-    const pool = new Pool({ context: 'bullmq', connection: url, queue, processes: 1, startTimeout: RETURN_LIMIT_MS });
+  return (url, queue, startTimeout = RETURN_LIMIT_MS) => {
+    const pool = new Pool({ context: 'bullmq', connection: url, queue, processes: 1, startTimeout });
     pools.push(pool);
     return pool;
   };
@@ -79,8 +81,8 @@ async function said(worker: WorkerProcess, text: string): Promise<void> {
 
 const occurrences = (text: string, of: string): number => text.split(of).length - 1;
 
-/** Cuts every client's connection to the Redis on `port` (the server and its data stay): a network blip. */
-function cutConnections(port: number): Promise<string> {
+/** Sends `command` (inline) to the Redis on `port`; resolves with the reply, read up to its first line's end. */
+function redisCommand(port: number, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let answer = '';
@@ -92,7 +94,7 @@ function cutConnections(port: number): Promise<string> {
         resolve(answer.trim());
       }
     });
-    socket.once('connect', () => socket.write('CLIENT KILL TYPE normal\r\n'));
+    socket.once('connect', () => socket.write(`${command}\r\n`));
   });
 }
 
@@ -146,6 +148,27 @@ function useWarnings(code: string): () => unknown[] {
   afterEach(() => spy?.mockRestore());
   return () => (spy?.mock.calls ?? []).filter(([, options]) => (options as { code?: string } | undefined)?.code === code).map(([message]) => message);
 }
+
+describe('a Redis slow to answer while a pool starts', () => {
+  const newPool = usePools();
+  const start = useProcesses();
+
+  test('an answer that comes past startTimeout is taken as it comes: no worker serves the queue, not a lost Redis', async () => {
+    const redis = await start.redis();
+    const pool = newPool(redis.url, 'slow', LOST_AFTER_MS);
+    const failed = pool.apply(sqr, [2]).then(() => undefined, (error: unknown) => error);
+    // Once the pool listens for events, it is looking for a worker: Redis then holds every command past startTimeout.
+    const giveUpAt = Date.now() + SAY_LIMIT_MS;
+    while (!(await redisCommand(redis.port, 'CLIENT LIST')).includes(':qe')) {
+      if (Date.now() > giveUpAt) throw new Error('the pool never listened for events');
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    expect(await redisCommand(redis.port, `CLIENT PAUSE ${LOST_AFTER_MS + PAUSE_PAST_LIMIT_MS} ALL`)).toBe('+OK');
+    const error = await failed;
+    expect(error).toBeInstanceOf(InitializerError);
+    expect((error as Error).message).toContain("No mpool-worker serves the queue 'slow'");
+  });
+});
 
 describe('a Redis that is killed for good', () => {
   const start = useProcesses();
@@ -209,7 +232,8 @@ describe('a Redis that comes back within startTimeout', () => {
     const out = pool.applyAsync(hold, [gate.path, gate.started('out'), 'carried on']);
     await fileWritten(gate.started('out'));
     rmSync(gate.started('out'));
-    expect(await cutConnections(redis.port)).toMatch(/^:[1-9]/);
+    // Every client's connection cut, the server and its data kept: a network blip.
+    expect(await redisCommand(redis.port, 'CLIENT KILL TYPE normal')).toMatch(/^:[1-9]/);
     gate.open();
     expect(await out.get()).toBe('carried on');
     expect(existsSync(gate.started('out'))).toBe(false); // it did not run again

@@ -14,6 +14,12 @@ import type { LinkOptions } from './redis-link.js';
 
 /** How often the start looks for a worker serving the queue while it waits for the first. */
 export const WORKER_POLL_MS = 50;
+/**
+ * A command of the start still unanswered at startTimeout is given this long more: on a busy
+ * machine, an answer that comes late is not a Redis that went away (nor, when it says that no
+ * worker serves the queue, a reason to say that Redis stopped answering instead).
+ */
+const ANSWER_GRACE_MS = 1000;
 
 /** What the start works on: the link's own parts. */
 export interface LinkParts {
@@ -50,7 +56,10 @@ async function connect(parts: LinkParts): Promise<void> {
 export async function startLink(parts: LinkParts): Promise<void> {
   const { client, queue, feed, liveness, options, closing, where } = parts;
   const giveUpAt = Date.now() + options.startTimeoutMs;
-  const duringStart = <T>(work: Promise<T>): Promise<T> => within(work, giveUpAt - Date.now(), () => new Error(`mpool could not reach Redis for ${where}: it stopped answering, and did not answer again within ${options.startTimeoutMs} ms (the pool's startTimeout)`), closing);
+  const duringStart = <T>(work: Promise<T>): Promise<T> => {
+    const late = (): Error => new Error(`mpool could not reach Redis for ${where}: it stopped answering, and did not answer again within ${options.startTimeoutMs} ms (the pool's startTimeout)`);
+    return within(work, giveUpAt + ANSWER_GRACE_MS - Date.now(), late, closing);
+  };
   await connect(parts);
   await duringStart(liveness.identify());
   // Events from the stream's last entry on: nothing of this pool's can be missed, however late
