@@ -108,7 +108,7 @@ function main(): void {
     process.stdout.write(USAGE);
     return;
   }
-  const server = serve(flags);
+  const server = serve({ ...flags, log: (message) => process.stderr.write(`mpool-worker ${process.pid}: ${message}\n`) });
   server.ready.then(
     () => {
       const inline = flags.inline ? '' : ', modules only';

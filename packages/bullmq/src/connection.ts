@@ -17,6 +17,24 @@ export type Connection = string | RedisOptions;
 const MAX_RETRY_DELAY_MS = 2000;
 /** The first retry comes this soon, then each waits this much longer. */
 const RETRY_STEP_MS = 50;
+/**
+ * How long a disconnecting client waits for its socket to close before destroying it (ioredis's
+ * default is 2 s). A socket whose Redis died never closes again, and the wait would keep a
+ * program alive that long after its pool is done.
+ */
+const DISCONNECT_LIMIT_MS = 100;
+
+/** Error codes of a connection that failed or broke: Redis is away, not a command that failed. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+/** What ioredis and BullMQ say of a command cut off by a connection that closed. */
+const CONNECTION_CLOSED = /^Connection is closed\.?$|connection close/;
+
+/** Whether `error` says that Redis could not be reached, rather than that a command failed. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || CONNECTION_CLOSED.test(error.message);
+}
 
 /** Throws `TypeError` unless `connection` is a Redis URL or an options object. */
 export function checkConnection(connection: unknown, name = 'connection'): asserts connection is Connection {
@@ -62,7 +80,25 @@ export function createClient(connection: Connection): Redis {
   const options: RedisOptions = {
     maxRetriesPerRequest: null,
     lazyConnect: true,
+    disconnectTimeout: DISCONNECT_LIMIT_MS,
     retryStrategy: (times) => Math.min(times * RETRY_STEP_MS, MAX_RETRY_DELAY_MS),
   };
   return typeof connection === 'string' ? new Redis(connection, options) : new Redis({ ...connection, ...options });
+}
+
+/**
+ * Whether `client` keeps the program alive: through its socket, or, while Redis is away, its
+ * timer for the next attempt to reconnect (which ioredis does not make public). Call it again
+ * on 'connect' and 'reconnecting', when either is new.
+ */
+export function keepAlive(client: Redis, keep: boolean): void {
+  const stream = client.stream as { ref?: () => void; unref?: () => void } | undefined;
+  const retry = (client as unknown as { reconnectTimeout?: NodeJS.Timeout | null }).reconnectTimeout ?? undefined;
+  if (keep) {
+    stream?.ref?.();
+    retry?.ref();
+  } else {
+    stream?.unref?.();
+    retry?.unref();
+  }
 }

@@ -7,13 +7,21 @@
  * one that reads on from the last event heard.
  */
 import { QueueEvents } from 'bullmq';
+import type { ConnectionLostError } from '@mpool/core';
 import type { Redis } from 'ioredis';
 
 /** How long the feed stays open once the pool has no work. */
 const IDLE_MS = 1000;
+/**
+ * How long each blocking read of events waits (BullMQ's default: 10 s). BullMQ guards each read
+ * with a timer of this plus a second, which a read cut off by a lost Redis leaves running even
+ * after the feed is closed: it keeps the program alive that long. A read returns as soon as an
+ * event comes, so a shorter wait costs only a round trip a second while the pool has work.
+ */
+const READ_BLOCK_MS = 1000;
 
-/** How a job ended: its return value, or why it failed. */
-export type JobEnd = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+/** How a job ended: its return value, or why it failed; `lost` when Redis was lost with it out. */
+export type JobEnd = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string; readonly lost?: ConnectionLostError };
 
 export class EventFeed {
   readonly #queue: string;
@@ -63,7 +71,7 @@ export class EventFeed {
 
   #open(): void {
     if (this.#events !== undefined || this.#closed || this.#lastEventId === undefined) return;
-    const events = new QueueEvents(this.#queue, { connection: this.#client, autorun: false, lastEventId: this.#lastEventId });
+    const events = new QueueEvents(this.#queue, { connection: this.#client, autorun: false, lastEventId: this.#lastEventId, blockingTimeout: READ_BLOCK_MS });
     events.on('error', () => undefined);
     events.on('completed', ({ jobId, returnvalue }, id) => {
       this.#lastEventId = id;

@@ -9,6 +9,8 @@
  *
  * A job that fails (BullMQ gave up on it: it stalled on every worker that took it) ends the lane
  * as a crash ends a worker: the scheduler fails its one task, or runs its tasks again, each alone.
+ * A job out when Redis was lost fails its tasks with ConnectionLostError, and the lane lives on:
+ * its next jobs fail the same way at once until Redis is back, then run (redis-link.ts).
  */
 import { MessagePort } from 'node:worker_threads';
 import { isPluginHandle, MessageKind, ResultStatus, RunMode, type FnDef, type FnSpec, type WorkerEvents, type WorkerHandle } from '@mpool/core';
@@ -154,6 +156,13 @@ export class Lane implements WorkerHandle {
 
   #jobEnded(segment: Segment, end: JobEnd): void {
     if (this.#ended) return;
+    if (!end.ok && end.lost !== undefined) {
+      const thrown = encodeThrown(end.lost);
+      segment.remote = [0];
+      for (let i = segment.local.size; i < segment.count; i++) segment.remote.push(ResultStatus.Threw, thrown);
+      this.#flush();
+      return;
+    }
     if (!end.ok) {
       this.#end({ code: null, signal: null, error: new Error(`BullMQ failed the job ${segment.jobId} of ${this.#context.link.where}: ${end.reason}`) });
       return;

@@ -17,7 +17,10 @@ export interface ClusterOptions {
   connection?: Connection;
   /** The BullMQ queue the pool's tasks go through; its workers serve it. Default: `'mpool'`. */
   queue?: string;
-  /** Milliseconds to wait for Redis and for a worker serving the queue before the pool's work fails. Default: 30,000. */
+  /**
+   * Milliseconds to wait for Redis and for a worker serving the queue, at the start and whenever
+   * either goes away, before the pool's work fails (a lost Redis: `ConnectionLostError`). Default: 30,000.
+   */
   startTimeout?: number;
   /** The directory task modules are sent relative to; workers resolve them against their `--root`. Default: the working directory. */
   root?: string;

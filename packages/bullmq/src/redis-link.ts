@@ -5,7 +5,8 @@
  *
  *   lane.add(id) ─▶ watches[id] ─▶ addBulk (one per turn of the event loop) ─▶ Redis ─▶ mpool-worker
  *   QueueEvents 'completed'/'failed' ─▶ watches[id] ─▶ lane; then the job is removed from Redis
- *   sweep (every SWEEP_MS): jobs whose event never came are read back; withdrawn ones removed
+ *   sweep (every SWEEP_MS): jobs whose event never came are read back; withdrawn ones removed;
+ *                           Redis probed (liveness.ts)
  *
  * Job ids are chosen here, up front, and every watch is in place before its job is added: a
  * job's events may come before `addBulk` returns. QueueEvents reads from the events stream's last
@@ -13,12 +14,21 @@
  * still best effort (the stream is trimmed), hence the sweep.
  * An idle pool lets its program end: its connections are unreferenced, and the feed of events
  * closes (event-feed.ts).
+ *
+ * While Redis is away, jobs wait in the link and go once it is back; when it comes back as a new
+ * run that lost the pool's jobs, they are added again (their tasks run again: at least once).
+ * When it does not answer for startTimeout, the jobs out fail with ConnectionLostError, as does
+ * new work until it answers again; the link's close never waits for it longer than bounded.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createClient, describeConnection, type Connection } from './connection.js';
+import { createClient, describeConnection, keepAlive, type Connection } from './connection.js';
+import { answeredBy, settlesWithin } from './deadline.js';
 import { EventFeed, type JobEnd } from './event-feed.js';
 import type { JobData } from './job-codec.js';
+import { startLink, WORKER_POLL_MS } from './link-start.js';
+import { Liveness } from './liveness.js';
+import { Removals } from './removals.js';
 
 /**
  * Seconds a completed job whose result no pool read stays in Redis: a pool reads its results within
@@ -33,21 +43,31 @@ const SWEEP_MS = 1000;
 const LATE_MS = 2000;
 /** The most jobs read back in one sweep: each is a round trip. */
 const SWEEP_BATCH = 64;
-/** How often the link looks for a worker serving the queue while it waits for the first. */
-const WORKER_POLL_MS = 50;
-/** Finished jobs are removed together, this long after the first of them (see #remove). */
-const REMOVAL_DELAY_MS = 500;
 /** The name every job of mpool has in BullMQ (for people looking at the queue). */
 export const JOB_NAME = 'mpool';
 /** A withdrawn job that is still running somewhere is given this long to end before the pool stops waiting for it. */
 const WITHDRAW_LIMIT_MS = 10_000;
+/**
+ * How long closing the feed and the queue may take: a moment when Redis answers, forever when it
+ * is gone (BullMQ's close waits for its blocking read); past it their connections are cut.
+ */
+const CLOSE_LIMIT_MS = 1000;
 
 export type { JobEnd };
 
+/** A job as it is added, kept until its end: a Redis that restarts without it gets it again. */
+interface JobToAdd {
+  readonly name: string;
+  readonly data: JobData;
+  readonly opts: JobsOptions & { readonly jobId: string };
+}
+
 interface Watch {
-  readonly since: number;
+  /** When it was (last) added. */
+  since: number;
   /** addBulk has put it in Redis. */
   added: boolean;
+  readonly job: JobToAdd;
   readonly done: (end: JobEnd) => void;
 }
 
@@ -65,6 +85,7 @@ export interface LinkOptions {
 export class RedisLink {
   readonly #options: LinkOptions;
   readonly #client: Redis;
+  readonly #liveness: Liveness;
   /** Since when the sweep has found no worker serving the queue while jobs were out. */
   #noWorkerSince: number | undefined;
   readonly #queue: Queue;
@@ -72,12 +93,12 @@ export class RedisLink {
   readonly #watches = new Map<string, Watch>();
   /** Jobs given up on (their pool was terminated, their lane stopped): removed once they stop running. */
   readonly #withdrawn = new Map<string, number>();
-  #adds: { name: string; data: JobData; opts: JobsOptions }[] = [];
-  /** Finished jobs to remove (see #remove), and the removals under way. */
-  #removals: string[] = [];
-  #removalTimer: NodeJS.Timeout | undefined;
-  readonly #removing = new Set<Promise<void>>();
+  /** Jobs to add at the next turn, or once Redis is back. */
+  #adds: JobToAdd[] = [];
+  readonly #removals: Removals;
   #sweeper: NodeJS.Timeout | undefined;
+  /** A sweep's round trips are under way (they wait while Redis is away). */
+  #sweeping = false;
   #referenced = 0;
   #closed = false;
   /** Aborted when the link closes: a start still under way gives up. */
@@ -89,10 +110,23 @@ export class RedisLink {
     this.#options = options;
     this.#client = createClient(options.connection);
     this.#watchClient(this.#client);
+    this.#liveness = new Liveness(this.#client, options.startTimeoutMs, this.where, {
+      lost: (error) => {
+        this.#adds = [];
+        this.#failAll({ ok: false, reason: error.message, lost: error });
+      },
+      back: (restarted) => this.#redisBack(restarted),
+    });
     this.#queue = new Queue(options.queue, { connection: this.#client });
     this.#queue.on('error', () => undefined);
     this.#feed = new EventFeed(options.queue, this.#client, (id, end) => this.#ended(id, end));
-    this.ready = this.#prepare();
+    this.#removals = new Removals(this.#queue);
+    const parts = { options, where: this.where, client: this.#client, queue: this.#queue, feed: this.#feed, liveness: this.#liveness, closing: this.#closing.signal };
+    this.ready = startLink(parts).catch(async (error: unknown) => {
+      await settlesWithin(this.#feed.close(), CLOSE_LIMIT_MS);
+      this.#client.disconnect();
+      throw error;
+    });
     this.ready.catch(() => undefined);
   }
 
@@ -101,15 +135,23 @@ export class RedisLink {
     return `the queue '${this.#options.queue}' on ${describeConnection(this.#options.connection)}`;
   }
 
-  /** Watches job `id`, then adds it (with others added in the same turn, in one call). */
+  /**
+   * Watches job `id`, then adds it (with others added in the same turn, in one call); while Redis
+   * is lost, it fails at once.
+   */
   add(id: string, data: JobData, done: (end: JobEnd) => void): void {
-    this.#watches.set(id, { since: Date.now(), added: false, done });
-    if (this.#adds.length === 0) queueMicrotask(() => this.#flushAdds());
+    const lost = this.#liveness.lost;
+    if (lost !== undefined) {
+      queueMicrotask(() => done({ ok: false, reason: lost.message, lost }));
+      return;
+    }
     // Kept once complete, until its result is read (the event may be missed), or, when the pool's
     // program died before it could read it, until BullMQ drops it at COMPLETED_JOB_KEEP_S; a
     // failed job has nothing to read but its reason, which its event carries, and is removed by
     // BullMQ: a job withdrawn while it ran is failed by its worker (serve.ts).
-    this.#adds.push({ name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: { age: COMPLETED_JOB_KEEP_S }, removeOnFail: true } });
+    const job: JobToAdd = { name: JOB_NAME, data, opts: { jobId: id, attempts: 1, removeOnComplete: { age: COMPLETED_JOB_KEEP_S }, removeOnFail: true } };
+    this.#watches.set(id, { since: Date.now(), added: false, job, done });
+    this.#queueAdd(job);
     this.#startSweeping();
   }
 
@@ -140,126 +182,103 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing.abort(new Error(`the pool was closed before it reached ${this.where}`));
+    this.#adds = [];
     for (const id of [...this.#watches.keys()]) this.withdraw(id);
+    // Each wait is bounded: a Redis that went away may never answer.
     const giveUpAt = Date.now() + WITHDRAW_LIMIT_MS;
     while (this.#withdrawn.size > 0 && Date.now() < giveUpAt && (await this.#reachable())) {
-      await Promise.all([...this.#withdrawn.keys()].map((id) => this.#discard(id)));
+      if (!(await answeredBy(this.#client, Promise.all([...this.#withdrawn.keys()].map((id) => this.#discard(id))), giveUpAt))) break;
       if (this.#withdrawn.size > 0) await new Promise((resolve) => setTimeout(resolve, WORKER_POLL_MS));
     }
-    this.#flushRemovals();
-    await Promise.all([...this.#removing]);
+    const removing = this.#removals.flush();
+    if (await this.#reachable()) await answeredBy(this.#client, removing, giveUpAt);
     this.#closed = true;
+    this.#liveness.close();
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    await Promise.allSettled([this.#feed.close(), this.#queue.close()]);
+    const closing = Promise.allSettled([this.#feed.close(), this.#queue.close()]);
+    await settlesWithin(closing, this.#client.status === 'ready' ? CLOSE_LIMIT_MS : 0);
     this.#client.disconnect();
   }
 
+  /** Whether the link started and Redis answers now. */
   async #reachable(): Promise<boolean> {
     try {
       await this.ready;
-      return this.#client.status === 'ready';
+      return this.#client.status === 'ready' && this.#liveness.lost === undefined;
     } catch {
       return false;
     }
   }
 
-  async #prepare(): Promise<void> {
-    const { startTimeoutMs } = this.#options;
-    const giveUpAt = Date.now() + startTimeoutMs;
-    try {
-      await this.#connect(this.#client, startTimeoutMs);
-      // Events from the stream's last entry on: nothing of this pool's can be missed, however
-      // late the blocking read starts.
-      const last = await this.#client.xrevrange(this.#queue.keys.events, '+', '-', 'COUNT', 1);
-      this.#feed.start(last.length > 0 ? last[0]![0] : '0-0');
-      await this.#awaitWorker(giveUpAt);
-    } catch (error) {
-      await this.#feed.close();
-      this.#client.disconnect();
-      throw error;
-    }
+  #queueAdd(job: JobToAdd): void {
+    if (this.#adds.length === 0) queueMicrotask(() => this.#flushAdds());
+    this.#adds.push(job);
   }
 
-  /** Connects `client`, or fails with a message naming Redis and the queue. */
-  async #connect(client: Redis, limitMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        new Promise<void>((resolve, reject) => {
-          // BullMQ may have started connecting it already: wait for its first word either way.
-          if (client.status === 'ready') resolve();
-          client.once('ready', resolve);
-          client.once('error', reject);
-          if (client.status === 'wait') client.connect().catch(reject);
-        }),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms (the pool's startTimeout)`)), limitMs);
-          this.#closing.signal.addEventListener('abort', () => reject(this.#closing.signal.reason), { once: true });
-        }),
-      ]);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`mpool could not reach Redis for ${this.where}: ${reason}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async #awaitWorker(giveUpAt: number): Promise<void> {
-    for (;;) {
-      this.#closing.signal.throwIfAborted();
-      if ((await this.#queue.getWorkersCount()) > 0) return;
-      if (Date.now() >= giveUpAt) {
-        const url = typeof this.#options.connection === 'string' ? describeConnection(this.#options.connection) : 'URL';
-        throw new Error(`No mpool-worker serves ${this.where}: none appeared within ${this.#options.startTimeoutMs} ms (the pool's startTimeout). Start one on a machine with this checkout: mpool-worker --redis ${url} --queue ${this.#options.queue} --concurrency N`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, WORKER_POLL_MS));
-    }
-  }
-
+  /** Adds the jobs queued; while Redis is away they wait for it (see #redisBack). */
   #flushAdds(): void {
+    if (this.#closed || this.#adds.length === 0 || this.#client.status !== 'ready') return;
     const adds = this.#adds;
     this.#adds = [];
     // One job alone goes by add, a single script call; addBulk wraps its calls in a transaction.
     const adding = adds.length === 1 ? this.#queue.add(adds[0]!.name, adds[0]!.data, adds[0]!.opts) : this.#queue.addBulk(adds);
     adding.then(() => {
       for (const { opts } of adds) {
-        const watch = this.#watches.get(opts.jobId as string);
+        const watch = this.#watches.get(opts.jobId);
         if (watch !== undefined) watch.added = true;
       }
     }, (error: unknown) => {
+      if (this.#client.status !== 'ready') {
+        // Cut off on the way: sent again once Redis is back (a job id already added is not added twice).
+        this.#adds.push(...adds.filter(({ opts }) => this.#watches.has(opts.jobId)));
+        return;
+      }
       const reason = error instanceof Error ? error.message : String(error);
-      for (const { opts } of adds) this.#ended(opts.jobId as string, { ok: false, reason: `the job could not be added to ${this.where}: ${reason}` });
+      for (const { opts } of adds) this.#ended(opts.jobId, { ok: false, reason: `the job could not be added to ${this.where}: ${reason}` });
     });
+  }
+
+  /** Every job out ends with `end`, and is withdrawn (removed, should Redis have it still). */
+  #failAll(end: JobEnd & { ok: false }): void {
+    const now = Date.now();
+    for (const [id, watch] of [...this.#watches]) {
+      this.#watches.delete(id);
+      this.#withdrawn.set(id, now);
+      watch.done(end);
+    }
+  }
+
+  /**
+   * Redis answers again. A new run of it may have lost the jobs out (it keeps no data, or not the
+   * last of it): they are added again, under the same ids, and their tasks run again, which is
+   * said in a warning. Then the jobs that waited for Redis go.
+   */
+  async #redisBack(restarted: boolean): Promise<void> {
+    const out = restarted ? [...this.#watches].filter(([, watch]) => watch.added) : [];
+    const kept = out.length === 0 ? [] : await this.#client.pipeline(out.map(([id]) => ['exists', this.#queue.toKey(id)])).exec().catch(() => null);
+    const lost = out.filter(([id, watch], i) => kept?.[i]?.[1] === 0 && this.#watches.get(id) === watch);
+    for (const [id, watch] of lost) {
+      // Last in the map, as the sweep expects (in order of adding).
+      this.#watches.delete(id);
+      this.#watches.set(id, watch);
+      watch.since = Date.now();
+      watch.added = false;
+      this.#queueAdd(watch.job);
+    }
+    if (lost.length > 0) {
+      process.emitWarning(`Redis restarted without ${lost.length} job(s) of a pool on ${this.where}: they were added again, so their tasks run again, though a worker may have run them before (at least once)`, { code: 'MPOOL_REDIS_RESTARTED' });
+    }
+    this.#flushAdds();
   }
 
   #ended(id: string, end: JobEnd): void {
     const watch = this.#watches.get(id);
     if (watch !== undefined) {
       this.#watches.delete(id);
-      this.#remove(id);
+      this.#removals.add(id);
       watch.done(end);
     } else if (this.#withdrawn.has(id)) {
       void this.#discard(id);
-    }
-  }
-
-  /**
-   * Removes a finished job, with the others finished within REMOVAL_DELAY_MS: each removal is a
-   * script Redis runs, and done at once it delays the next job (measured: 0.3 to 0.5 ms a round
-   * trip for tasks one at a time). The timer keeps the program alive until the jobs are gone.
-   */
-  #remove(id: string): void {
-    if (this.#removals.length === 0) this.#removalTimer = setTimeout(() => this.#flushRemovals(), REMOVAL_DELAY_MS);
-    this.#removals.push(id);
-  }
-
-  #flushRemovals(): void {
-    clearTimeout(this.#removalTimer);
-    for (const id of this.#removals.splice(0)) {
-      const removing = this.#queue.remove(id).then(() => undefined, () => undefined);
-      this.#removing.add(removing);
-      void removing.finally(() => this.#removing.delete(removing));
     }
   }
 
@@ -284,13 +303,27 @@ export class RedisLink {
     this.#sweeper.unref();
   }
 
-  /** Reads back jobs whose event is late, and tries again to remove withdrawn ones. */
+  /**
+   * Probes Redis, reads back jobs whose event is late, and tries again to remove withdrawn ones;
+   * while Redis is away, one sweep waits for it and the next ones only probe.
+   */
   async #sweep(): Promise<void> {
     if (this.#watches.size === 0 && this.#withdrawn.size === 0) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
       return;
     }
+    this.#liveness.probe(this.#referenced > 0);
+    if (this.#sweeping || this.#liveness.lost !== undefined) return;
+    this.#sweeping = true;
+    try {
+      await this.#sweepOnce();
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  async #sweepOnce(): Promise<void> {
     const lateBefore = Date.now() - LATE_MS;
     const late: string[] = [];
     for (const [id, watch] of this.#watches) {
@@ -326,20 +359,16 @@ export class RedisLink {
     }
     this.#noWorkerSince ??= now;
     if (now - this.#noWorkerSince < this.#options.startTimeoutMs) return;
-    const reason = `no mpool-worker has served ${this.where} for ${this.#options.startTimeoutMs} ms (the pool's startTimeout)`;
-    for (const [id, watch] of [...this.#watches]) {
-      this.#watches.delete(id);
-      this.#withdrawn.set(id, now);
-      watch.done({ ok: false, reason });
-    }
+    this.#failAll({ ok: false, reason: `no mpool-worker has served ${this.where} for ${this.#options.startTimeoutMs} ms (the pool's startTimeout)` });
   }
 
   async #readBack(id: string): Promise<void> {
     try {
       const job = await this.#queue.getJob(id);
       if (job === undefined) {
-        // Added, then gone without its event: failed and removed (see add), or removed by hand.
-        if (this.#watches.get(id)?.added === true) this.#ended(id, { ok: false, reason: 'the job is gone from Redis: it failed, or was removed' });
+        // Added, then gone without its event: failed and removed (see add), or removed by hand;
+        // unless Redis dropped the link meanwhile, and may have lost it (see #redisBack).
+        if (this.#watches.get(id)?.added === true && this.#liveness.steady) this.#ended(id, { ok: false, reason: 'the job is gone from Redis: it failed, or was removed' });
         return;
       }
       if (job.finishedOn === undefined) return;
@@ -354,6 +383,7 @@ export class RedisLink {
   #watchClient(client: Redis): void {
     client.on('error', () => undefined);
     client.on('connect', () => this.#applyRef(client));
+    client.on('reconnecting', () => this.#applyRef(client));
     this.#applyRef(client);
   }
 
@@ -364,8 +394,6 @@ export class RedisLink {
   }
 
   #applyRef(client: Redis): void {
-    const stream = client.stream as { ref?: () => void; unref?: () => void } | undefined;
-    if (this.#referenced > 0) stream?.ref?.();
-    else stream?.unref?.();
+    keepAlive(client, this.#referenced > 0);
   }
 }

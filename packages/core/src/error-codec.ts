@@ -11,6 +11,7 @@
 import { isProxy } from 'node:util/types';
 import {
   AbortError,
+  ConnectionLostError,
   DataCloneError,
   InitializerError,
   PoolStateError,
@@ -40,6 +41,7 @@ const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
 type MakeError = (message: string, options: ErrorOptions | undefined) => Error;
 const MPOOL_ERRORS: ReadonlyMap<object, readonly [name: string, make: MakeError]> = new Map<object, readonly [string, MakeError]>([
   [AbortError.prototype, ['AbortError', (message, options) => new AbortError(message, options)]],
+  [ConnectionLostError.prototype, ['ConnectionLostError', (message, options) => new ConnectionLostError(message, options)]],
   [DataCloneError.prototype, ['DataCloneError', (message, options) => new DataCloneError(message, options)]],
   [InitializerError.prototype, ['InitializerError', (message, options) => new InitializerError(message, options)]],
   [PoolStateError.prototype, ['PoolStateError', (message, options) => new PoolStateError(message, options)]],

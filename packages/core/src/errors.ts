@@ -133,6 +133,24 @@ export class QueueFullError extends MpoolError {
 }
 nameClass(QueueFullError, 'QueueFullError');
 
+/**
+ * The pool lost its link to its workers and it did not come back in time: on the 'bullmq'
+ * context, Redis did not answer for the pool's `startTimeout`. The task's fate is unknown: it may
+ * have run, or may still run, on a worker. The pool goes on: once the link is back, new work runs.
+ * `cause` holds the last connection error, when there was one.
+ */
+export class ConnectionLostError extends MpoolError {
+  /**
+   * Made by a pool that gives up waiting for its link to its workers.
+   * @param message which link was lost, since when, and why.
+   * @param options `cause`: the last connection error. Default: none.
+   */
+  constructor(message: string, options?: MpoolErrorOptions) {
+    super(message, options);
+  }
+}
+nameClass(ConnectionLostError, 'ConnectionLostError');
+
 /** An argument or a result could not be copied between the pool and its worker. */
 export class DataCloneError extends MpoolError {
   /**

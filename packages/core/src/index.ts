@@ -5,6 +5,7 @@
 export { AsyncResult, type ResultCallbacks } from './async-result.js';
 export {
   AbortError,
+  ConnectionLostError,
   DataCloneError,
   InitializerError,
   MpoolError,

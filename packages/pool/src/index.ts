@@ -17,6 +17,7 @@ export { Manager, ManagerClosedError, SharedDict, SharedList, SharedLock, Shared
 export {
   AbortError,
   AsyncResult,
+  ConnectionLostError,
   DataCloneError,
   InitializerError,
   MpoolError,

@@ -6,18 +6,27 @@
  *
  *   BullMQ job ─▶ processor ─▶ local pool (one task each) ─▶ outcomes ─▶ return value ─▶ the pool
  *   cancel channel ─▶ Worker.cancelJob ─▶ the job's tasks withdrawn (a lone task's worker stopped)
+ *
+ * When Redis goes away the worker says so once (outage-log.ts) and keeps trying to reconnect;
+ * once Redis is back it takes jobs again. Stopped while Redis is away, it finishes the jobs in
+ * hand and exits without waiting for Redis to store their results: BullMQ gives those jobs to
+ * another worker when their locks expire (at least once).
  */
 import { Worker, type Job } from 'bullmq';
 import { ResultStatus, type FnSpec, type RelayedTask, type RunMode, type WireOutcome, type WireRelay } from '@mpool/core';
 import { encodeThrown } from '@mpool/core/worker';
 import { createClient, describeConnection, type Connection } from '../connection.js';
+import { settlesWithin } from '../deadline.js';
 import { isJobData, pack, unpack } from '../job-codec.js';
 import { specFromCluster } from '../module-paths.js';
 import { cancelChannel } from '../redis-link.js';
 import { LocalPools, type LocalContext } from './local-pools.js';
+import { OutageLog } from './outage-log.js';
 
 /** How long a withdrawal heard before its job started here is remembered. */
 const CANCEL_MEMORY_MS = 60_000;
+/** How often a stopping worker, its jobs done, looks whether Redis has gone away: their results cannot be stored then, and it stops waiting. */
+const STOP_POLL_MS = 100;
 
 export interface ServeOptions {
   readonly connection: Connection;
@@ -35,6 +44,11 @@ export interface ServeOptions {
   readonly stalledInterval?: number;
   /** How often a job may stall before it fails. */
   readonly maxStalledCount?: number;
+  /**
+   * Where the worker tells of Redis going away and coming back (once each way), and of BullMQ's
+   * other errors. Default: `process.emitWarning` with the code `MPOOL_WORKER_REDIS`.
+   */
+  readonly log?: (message: string) => void;
 }
 
 /** A running mpool-worker. */
@@ -43,7 +57,10 @@ export interface Server {
   readonly ready: Promise<void>;
   /** What it serves, for people. */
   readonly description: string;
-  /** Takes no more jobs, finishes those in hand, and closes the local pools and connections. */
+  /**
+   * Takes no more jobs, finishes those in hand, and closes the local pools and connections; while
+   * Redis is away, without waiting for it to store the results of the jobs in hand.
+   */
   close(): Promise<void>;
 }
 
@@ -78,6 +95,8 @@ export function serve(options: ServeOptions): Server {
   /** Withdrawals heard, by job id, with when: one may come before its job starts here. */
   const withdrawn = new Map<string, number>();
   const running = new Map<string, () => void>();
+  /** The jobs this worker runs now, until their outcomes are packed. */
+  const inHand = new Set<Promise<unknown>>();
 
   const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
     const data: unknown = job.data;
@@ -135,19 +154,29 @@ export function serve(options: ServeOptions): Server {
   const subscriber = createClient(options.connection);
   let worker: Worker | undefined;
   const description = `the queue '${options.queue}' on ${describeConnection(options.connection)}`;
+  const log = options.log ?? ((message: string) => process.emitWarning(message, { code: 'MPOOL_WORKER_REDIS' }));
+  const outage = new OutageLog(describeConnection(options.connection), `the queue '${options.queue}'`, log);
+  outage.watch(client);
+  outage.watch(subscriber);
+  const runJob = (job: Job, token?: string, signal?: AbortSignal): Promise<string> => {
+    const processing = processJob(job, token, signal);
+    inHand.add(processing);
+    void processing.finally(() => inHand.delete(processing)).catch(() => undefined);
+    return processing;
+  };
 
+  /** Resolves once both connections are made, or one failed: a close waits for no more. */
+  const connected = Promise.all([client.connect(), subscriber.connect()]);
   const start = async (): Promise<void> => {
-    await Promise.all([client.connect(), subscriber.connect()]);
-    worker = new Worker(options.queue, processJob, {
+    await connected;
+    worker = new Worker(options.queue, runJob, {
       connection: client,
       concurrency: options.concurrency,
       ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
       ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
       ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
     });
-    worker.on('error', (error) => {
-      process.emitWarning(`mpool-worker: ${error.message}`, { code: 'MPOOL_WORKER_REDIS' });
-    });
+    worker.on('error', (error) => outage.error(error));
     const channel = cancelChannel(worker.qualifiedName);
     subscriber.on('message', (from: string, id: string) => {
       if (from !== channel) return;
@@ -162,14 +191,33 @@ export function serve(options: ServeOptions): Server {
     });
     await subscriber.subscribe(channel);
     await worker.waitUntilReady();
+    outage.serving();
   };
   const ready = start();
+
+  /**
+   * BullMQ's close takes no more jobs, waits for those in hand, and stores their results, which
+   * waits for Redis: while Redis is away, the worker stops waiting once its jobs are done.
+   */
+  const closeWorker = async (): Promise<void> => {
+    if (worker === undefined) return;
+    const closed = worker.close();
+    const jobs = inHand.size;
+    await Promise.allSettled([...inHand]);
+    while (!(await settlesWithin(closed, STOP_POLL_MS))) {
+      if (outage.down || client.status !== 'ready') {
+        if (jobs > 0) log(`stopping while Redis is away: the results of the last ${jobs} job(s) could not be stored; BullMQ gives them to another worker once Redis is back and their locks expire`);
+        await settlesWithin(worker.disconnect(), STOP_POLL_MS);
+        return;
+      }
+    }
+  };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await ready.catch(() => undefined);
-      await worker?.close();
+      await connected.catch(() => undefined);
+      await closeWorker();
       await pools.close();
       subscriber.disconnect();
       client.disconnect();
