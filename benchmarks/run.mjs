@@ -46,7 +46,8 @@ const FULL = {
   tiny: { tasks: 20_000, rounds: 5, warmupRuns: 2 },
   // 16 tasks, as in examples/pi.mjs; about 0.25 s on one worker for Node and for Python.
   pi: { terms: 200_000_000, pythonTerms: 4_000_000, chunks: 16, rounds: 7, warmupRuns: 1 },
-  payloads: { tasks: 32, rounds: 5, warmupRuns: 1 },
+  // Moved buffers go and come back in a millisecond or so: each run repeats until 100 ms have passed.
+  payloads: { tasks: 32, rounds: 5, warmupRuns: 1, minRunMs: 100 },
   startup: { rounds: 7, warmupRuns: 1 },
   imap: { items: 10_000_000, chunksize: 1_000, sampleEvery: 100_000 },
 };
@@ -54,7 +55,7 @@ const FULL = {
 const QUICK = {
   tiny: { tasks: 2_000, rounds: 1, warmupRuns: 1 },
   pi: { terms: 4_000_000, pythonTerms: 100_000, chunks: 16, rounds: 1, warmupRuns: 0 },
-  payloads: { tasks: 4, rounds: 1, warmupRuns: 0 },
+  payloads: { tasks: 4, rounds: 1, warmupRuns: 0, minRunMs: 0 },
   startup: { rounds: 1, warmupRuns: 0 },
   imap: { items: 200_000, chunksize: 1_000, sampleEvery: 100_000 },
 };

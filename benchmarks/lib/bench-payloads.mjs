@@ -3,8 +3,9 @@
  * task (tasks/payload-task.mjs) returns the array it was given. Throughput in MiB/s, counting
  * the bytes both ways (2 MiB a task). Each run sends the arrays copied and, where the system can
  * transfer buffers, once more with them transferred; each sends them again, what came back each
- * time (a transferred buffer is gone from the sender), until MIN_RUN_MS have passed. Arrays are
- * made before the clock starts, fresh for each run. Worker threads answering
+ * time (a transferred buffer is gone from the sender), until `minRunMs` have passed: one pass of
+ * moved buffers takes a millisecond or so on threads, too short to time on a shared machine.
+ * Arrays are made before the clock starts, fresh for each run. Worker threads answering
  * postMessage by hand (payloadFloors) run beside the pools: the floor no pool can beat.
  */
 import { median, picked, runInterleaved, since } from './harness.mjs';
@@ -14,12 +15,6 @@ import { PYTHON_SYSTEMS, pythonEntry } from './python.mjs';
 
 const MIB = 2 ** 20;
 const DOUBLES = MIB / Float64Array.BYTES_PER_ELEMENT;
-/**
- * A run sends its arrays again, what came back each time, until this long has passed: one pass
- * of moved buffers takes about a millisecond on threads, too short to time on a shared machine.
- */
-const MIN_RUN_MS = 100;
-
 function arrays(tasks) {
   return Array.from({ length: tasks }, (_, i) => {
     const array = new Float64Array(DOUBLES);
@@ -30,16 +25,16 @@ function arrays(tasks) {
 
 /**
  * MiB/s both ways: `tasks` arrays through `send`, all at once, then what came back, and so on,
- * until MIN_RUN_MS have passed.
+ * until `minRunMs` have passed (one pass at least).
  */
-async function throughput(name, tasks, send) {
+async function throughput(name, tasks, minRunMs, send) {
   let sent = arrays(tasks);
   let passes = 0;
   const started = performance.now();
   do {
     sent = await Promise.all(sent.map(send));
     passes++;
-  } while (since(started) < MIN_RUN_MS);
+  } while (since(started) < minRunMs);
   const ms = since(started);
   sent.forEach((array, i) => {
     if (!(array instanceof Float64Array) || array.length !== DOUBLES || array[0] !== i + passes) {
@@ -50,7 +45,7 @@ async function throughput(name, tasks, send) {
 }
 
 /** A Node system as an entry of `runInterleaved`, run in a process of its own (lib/node-runner.mjs). */
-export function nodeEntry(adapter, { workers, tasks }) {
+export function nodeEntry(adapter, { workers, tasks, minRunMs }) {
   let pool;
   return {
     ...adapter,
@@ -58,19 +53,19 @@ export function nodeEntry(adapter, { workers, tasks }) {
       pool = await adapter.open(workers);
     },
     async measure() {
-      const copied = await throughput(adapter.name, tasks, (a) => pool.echo(a));
-      const transferred = pool.echoMove === undefined ? null : await throughput(adapter.name, tasks, (a) => pool.echoMove(a));
+      const copied = await throughput(adapter.name, tasks, minRunMs, (a) => pool.echo(a));
+      const transferred = pool.echoMove === undefined ? null : await throughput(adapter.name, tasks, minRunMs, (a) => pool.echoMove(a));
       return { copied, transferred };
     },
     stop: () => pool?.close(),
   };
 }
 
-export async function payloads({ tasks, rounds, warmupRuns, workers, python, only }) {
+export async function payloads({ tasks, rounds, warmupRuns, minRunMs, workers, python, only }) {
   const entries = [
     ...systemsFor('payloads')
       .filter((adapter) => picked(only, adapter.name))
-      .map((adapter) => isolatedEntry(adapter, 'payloads', { workers, tasks })),
+      .map((adapter) => isolatedEntry(adapter, 'payloads', { workers, tasks, minRunMs })),
     ...(python === null
       ? []
       : PYTHON_SYSTEMS.map((s) => {
@@ -93,5 +88,5 @@ export async function payloads({ tasks, rounds, warmupRuns, workers, python, onl
       transferred: transferred === null ? null : { median: median(transferred), samples: transferred },
     };
   }
-  return { config: { tasks, minRunMs: MIN_RUN_MS, bytesEachWay: MIB, workers, rounds, warmupRuns, unit: 'MiB/s, both ways counted' }, systems };
+  return { config: { tasks, minRunMs, bytesEachWay: MIB, workers, rounds, warmupRuns, unit: 'MiB/s, both ways counted' }, systems };
 }
