@@ -36,6 +36,7 @@ async function runIdOf(client: Redis): Promise<string> {
   return /run_id:(\w+)/.exec(info)?.[1] ?? '';
 }
 
+/** Watches one client's Redis for a pool's link (see the header). */
 export class Liveness {
   readonly #client: Redis;
   readonly #limitMs: number;

@@ -8,6 +8,7 @@ import type { Queue } from 'bullmq';
 /** Finished jobs are removed together, this long after the first of them. */
 const REMOVAL_DELAY_MS = 500;
 
+/** The finished jobs of one pool's queue waiting to be removed, and the removals under way. */
 export class Removals {
   readonly #queue: Queue;
   /** Jobs to remove at the next flush. */

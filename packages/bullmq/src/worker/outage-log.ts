@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { isConnectionError } from '../connection.js';
 
+/** What one mpool-worker says of its Redis (see the header). */
 export class OutageLog {
   /** Redis, as people read it. */
   readonly #redis: string;
