@@ -228,11 +228,15 @@ describe('the packages as published', () => {
       if (name === '@mpool/core') expect(files.has('package/assets/typescript-probe.mts')).toBe(true);
       expect(await tarballText(tarball, 'LICENSE')).toBe(license);
       expect(await tarballText(tarball, 'README.md')).toContain(name);
+      // A process worker loads its run loop as one file (scripts/bundle-worker.mjs).
+      if (name === '@mpool/processes') expect(files.has('package/dist/worker-process.bundle.js')).toBe(true);
       for (const map of [...files].filter((file) => file.endsWith('.map'))) {
-        const { sources } = JSON.parse(await tarballText(tarball, map.slice('package/'.length))) as { sources: string[] };
-        for (const source of sources) {
+        const { sources, sourcesContent } = JSON.parse(await tarballText(tarball, map.slice('package/'.length))) as { sources: string[]; sourcesContent?: unknown[] };
+        for (const [i, source] of sources.entries()) {
           const path = posix.normalize(posix.join(posix.dirname(map), source));
-          expect({ map, source: path, shipped: files.has(path) }).toEqual({ map, source: path, shipped: true });
+          // A bundle's map names other packages' sources, and carries them within itself.
+          const shipped = files.has(path) || typeof sourcesContent?.[i] === 'string';
+          expect({ map, source: path, shipped }).toEqual({ map, source: path, shipped: true });
         }
       }
     }

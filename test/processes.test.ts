@@ -17,6 +17,7 @@ const ignoreSigterm = task<() => number>(processTasks, 'ignoreSigterm');
 const initialised = task<() => boolean>(processTasks, 'initialised');
 const semiSpaceFlags = task<() => { min?: number; max?: number }>(processTasks, 'semiSpaceFlags');
 const loadedModules = task<(names: string[]) => string[]>(processTasks, 'loadedModules');
+const mpoolFilesLoaded = task<() => string[]>(processTasks, 'mpoolFilesLoaded');
 const crashWithData = task<(bytes: number) => Promise<never>>(processTasks, 'crashWithData');
 /** Data big enough to travel beside its message on the process channel (64 KiB and more). */
 const BIG_DATA_BYTES = 100_000;
@@ -92,6 +93,10 @@ describe.each(PROCESS_CONTEXTS)('the %s context', (context) => {
 
   test('its workers start without a thread of their own or the crypto module: nothing of Node they do not use', async () => {
     expect(await newPool(1).apply(loadedModules, [['worker_threads', 'crypto']])).toEqual([]);
+  });
+
+  test('its workers load the run loop as one bundled file, not the files it is built from', async () => {
+    expect(await newPool(1).apply(mpoolFilesLoaded, [])).toEqual(['child.js', 'messages.js', 'worker-process.bundle.js']);
   });
 
   test("an uncaught error that carries big data reaches the pool whole, as the crash's cause", async () => {

@@ -17,6 +17,7 @@ import {
   PoolStateError,
   QueueFullError,
   ResultNotReadyError,
+  ERROR_CLASS,
   TimeoutError,
   WorkerCrashedError,
 } from './errors.js';
@@ -35,23 +36,31 @@ const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
 /**
  * mpool's own errors, rebuilt as themselves: a pool that relays tasks to other machines (the
  * 'bullmq' context) hands on its workers' `WorkerCrashedError` and `TimeoutError` as the classes
- * a pool on one machine raises. Matched by identity, never by name: a task's own class that is
- * also called `TimeoutError` stays what it is.
+ * a pool on one machine raises. Known by the brand on their own prototype (ERROR_CLASS), which
+ * every copy of mpool gives its classes, never by name: a task's own class that is also called
+ * `TimeoutError` stays what it is, and so does a subclass of mpool's.
  */
 type MakeError = (message: string, options: ErrorOptions | undefined) => Error;
-const MPOOL_ERRORS: ReadonlyMap<object, readonly [name: string, make: MakeError]> = new Map<object, readonly [string, MakeError]>([
-  [AbortError.prototype, ['AbortError', (message, options) => new AbortError(message, options)]],
-  [ConnectionLostError.prototype, ['ConnectionLostError', (message, options) => new ConnectionLostError(message, options)]],
-  [DataCloneError.prototype, ['DataCloneError', (message, options) => new DataCloneError(message, options)]],
-  [InitializerError.prototype, ['InitializerError', (message, options) => new InitializerError(message, options)]],
-  [PoolStateError.prototype, ['PoolStateError', (message, options) => new PoolStateError(message, options)]],
-  [QueueFullError.prototype, ['QueueFullError', (message, options) => new QueueFullError(message, options)]],
-  [ResultNotReadyError.prototype, ['ResultNotReadyError', (message, options) => new ResultNotReadyError(message, options)]],
-  [TimeoutError.prototype, ['TimeoutError', (message, options) => new TimeoutError(message, options)]],
+const MPOOL_MAKERS: ReadonlyMap<string, MakeError> = new Map<string, MakeError>([
+  ['AbortError', (message, options) => new AbortError(message, options)],
+  ['ConnectionLostError', (message, options) => new ConnectionLostError(message, options)],
+  ['DataCloneError', (message, options) => new DataCloneError(message, options)],
+  ['InitializerError', (message, options) => new InitializerError(message, options)],
+  ['PoolStateError', (message, options) => new PoolStateError(message, options)],
+  ['QueueFullError', (message, options) => new QueueFullError(message, options)],
+  ['ResultNotReadyError', (message, options) => new ResultNotReadyError(message, options)],
+  ['TimeoutError', (message, options) => new TimeoutError(message, options)],
   // exitCode and signal come back with the error's own properties.
-  [WorkerCrashedError.prototype, ['WorkerCrashedError', (message, options) => new WorkerCrashedError(message, { code: null, signal: null }, options)]],
+  ['WorkerCrashedError', (message, options) => new WorkerCrashedError(message, { code: null, signal: null }, options)],
 ]);
-const MPOOL_MAKERS = new Map([...MPOOL_ERRORS.values()]);
+
+/** The name of the mpool class that made `error` (its own prototype's brand), if one of MPOOL_MAKERS did. */
+function mpoolClassOf(error: Error): string | undefined {
+  const proto: unknown = Object.getPrototypeOf(error);
+  if (typeof proto !== 'object' || proto === null || !Object.prototype.hasOwnProperty.call(proto, ERROR_CLASS)) return undefined;
+  const name: unknown = (proto as Record<symbol, unknown>)[ERROR_CLASS];
+  return typeof name === 'string' && MPOOL_MAKERS.has(name) ? name : undefined;
+}
 
 /** Properties the codec carries itself; everything else own and enumerable travels in `props`. */
 const CARRIED = new Set(['name', 'message', 'stack', 'cause', 'errors']);
@@ -171,7 +180,7 @@ function encodeError(thrown: Error, depth: number): WireError {
     message,
     stack,
     builtin,
-    mpool: attempt(() => MPOOL_ERRORS.get(Object.getPrototypeOf(thrown) as object)?.[0], undefined),
+    mpool: attempt(() => mpoolClassOf(thrown), undefined),
     props: ownProps(thrown),
     ...(cause !== undefined ? { cause: encodeThrown(cause.thrown, depth + 1) } : {}),
     ...(errors ? { errors } : {}),

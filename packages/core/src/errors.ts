@@ -25,11 +25,22 @@ export class MpoolError extends Error {
 }
 
 /**
+ * The brand of each of mpool's error classes, on its prototype: the class's name under a symbol of
+ * the global registry, the same in every copy of mpool. An error made by another copy (a task
+ * module's own install of mpool, or the process worker's bundle of its run loop) is known by it
+ * as the class it is, which `instanceof` cannot tell across copies; a user's class that is only
+ * called `TimeoutError` has none.
+ */
+export const ERROR_CLASS = Symbol.for('mpool.errorClass');
+
+/**
  * Names live on the prototype, spelled out (not `constructor.name`, which minifiers mangle), so
- * that the stack header reads `PoolStateError: …` and no instance carries an own `name`.
+ * that the stack header reads `PoolStateError: …` and no instance carries an own `name`; the
+ * brand beside it (ERROR_CLASS).
  */
 function nameClass(cls: { prototype: Error }, name: string): void {
   Object.defineProperty(cls.prototype, 'name', { value: name, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(cls.prototype, ERROR_CLASS, { value: name, enumerable: false, writable: false, configurable: false });
 }
 nameClass(MpoolError, 'MpoolError');
 

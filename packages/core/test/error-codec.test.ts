@@ -73,3 +73,39 @@ test('a property named __proto__ comes back as a property, not as the error’s 
   expect(back).toBeInstanceOf(TypeError);
   expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ planted: true });
 });
+
+describe("mpool's own errors", () => {
+  // The classes of this copy of mpool, which decodeThrown rebuilds.
+  const { TimeoutError, WorkerCrashedError } = require('../src/errors.js') as typeof import('../src/errors.js');
+
+  /** The classes of another copy of mpool: what a task module's own install, or the process worker's bundle, makes. */
+  function anotherCopy(): typeof import('../src/errors.js') {
+    let copy: typeof import('../src/errors.js') | undefined;
+    jest.isolateModules(() => {
+      copy = require('../src/errors.js') as typeof import('../src/errors.js');
+    });
+    return copy!;
+  }
+
+  test('an error made by another copy of mpool comes back as the class of this one', () => {
+    const other = anotherCopy();
+    expect(other.TimeoutError).not.toBe(TimeoutError);
+    const error = roundTrip(new other.TimeoutError('inner pool timed out'));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ name: 'TimeoutError', message: 'inner pool timed out' });
+    const crash = roundTrip(new other.WorkerCrashedError('gone', { code: 3, signal: null }));
+    expect(crash).toBeInstanceOf(WorkerCrashedError);
+    expect(crash).toMatchObject({ exitCode: 3, signal: null });
+  });
+
+  test("a user's class called TimeoutError, and a subclass of mpool's, stay what they are", () => {
+    class LookAlike extends Error {}
+    Object.defineProperty(LookAlike.prototype, 'name', { value: 'TimeoutError' });
+    class Slower extends TimeoutError {}
+    for (const thrown of [new LookAlike('mine'), new Slower('mine too')]) {
+      const error = roundTrip(thrown);
+      expect(error).not.toBeInstanceOf(TimeoutError);
+      expect((error as Error).message).toMatch(/^mine/);
+    }
+  });
+});

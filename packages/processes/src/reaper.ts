@@ -74,6 +74,8 @@ let reaper: ChildProcess | undefined;
 let unavailable = false;
 /** Reapers lost in a row: died while they had workers to mind. */
 let lost = 0;
+/** A reaper is to start once what runs now is done (tell). */
+let startPending = false;
 /** Set while the reaper has no worker to mind: it goes when this fires. */
 let idleTimer: NodeJS.Timeout | undefined;
 
@@ -128,20 +130,39 @@ function letGo(): void {
   leaving.stdin?.end(NOTHING);
 }
 
-/** Sends the reaper the list as it is now, starting one where there is none. */
+/**
+ * Sends the reaper the list as it is now. Where there is none, one starts once what runs now is
+ * done: a pool forks its workers one after another in its constructor, and a reaper started
+ * between two forks (a fork of this process too, some milliseconds of this thread) held back
+ * every worker after the first. Until then a new worker has no one to kill it if this process
+ * dies, nor needs one: it has run nothing yet, and exits when its IPC channel closes.
+ */
 function tell(): void {
   if (idleTimer !== undefined && watched.size > 0) {
     clearTimeout(idleTimer);
     idleTimer = undefined;
   }
-  reaper ??= startReaper();
-  if (reaper === undefined) return;
+  if (reaper !== undefined) {
+    send(reaper);
+  } else if (!unavailable && !startPending) {
+    startPending = true;
+    queueMicrotask(() => {
+      startPending = false;
+      if (reaper !== undefined || watched.size === 0) return;
+      reaper = startReaper();
+      if (reaper !== undefined) send(reaper);
+    });
+  }
+}
+
+/** Writes the list as it is now to `to`. */
+function send(to: ChildProcess): void {
   const dirs = new Set([...watched.values()].filter((dir) => dir !== ''));
   const pids = watched.size === 0 ? '' : `k ${[...watched.keys()].join(' ')}\n`;
   const list = `${pids}${[...dirs].map((dir) => `d ${dir}\n`).join('')}.\n`;
   // A small write to a pipe goes out at once, before this returns: the reaper has it even if this
   // process dies in the next instant.
-  reaper.stdin?.write(list);
+  to.stdin?.write(list);
 }
 
 function startReaper(): ChildProcess | undefined {
