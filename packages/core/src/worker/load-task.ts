@@ -23,7 +23,11 @@ const TYPESCRIPT_MODULE = /\.(?:[cm]?ts|tsx)$/;
 /** What the stack frames of a function rebuilt from its source name as their file. */
 const INLINE_TASK_URL = 'mpool-inline-task';
 
-/** mpool's compiled core: frames in it are mpool's, not the user's. */
+/**
+ * mpool's compiled code: frames in it are mpool's, not the user's. The package above this file's
+ * directory: @mpool/core, or, in a process worker, @mpool/processes, whose dist holds the bundle of
+ * this run loop (its scripts/bundle-worker.mjs).
+ */
 const MPOOL_CORE = dirname(__dirname);
 
 /** `error`, with `props`, its stack only its header: the message says it all, mpool's frames nothing. */

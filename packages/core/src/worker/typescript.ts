@@ -30,7 +30,10 @@ function importTarget(entry: unknown): string | undefined {
 }
 
 /**
- * A module of mpool's that only a thread that loads TypeScript as tsx does can import. Where
+ * A module of mpool's that only a thread that loads TypeScript as tsx does can import. (Found
+ * beside this file in @mpool/core: worker threads load it from there. Process workers, which load
+ * this file bundled into @mpool/processes, never look for it: their TypeScript loader comes with
+ * their Node flags, and nothing there calls useTypeScript.) Where
  * tsx's `--import` reaches worker threads (newer Node versions), it has registered its hooks
  * already, and registering them again would transform every module twice.
  */
