@@ -132,3 +132,37 @@ test('a reaper killed while its workers spin is replaced, and the workers still 
     pids.push(...next);
   });
 });
+
+test('a parent killed while its workers boot leaves none of them running, nor their sockets, nor an error on its stderr', async () => {
+  const temp = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'mpool-test-'));
+  const program = spawn(process.execPath, [fixture('orphaned-workers.cjs'), scratch, '--die-at-once'], {
+    env: { ...process.env, TMPDIR: temp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  program.stdout?.on('data', (data: Buffer) => (out += data.toString()));
+  program.stderr?.on('data', (data: Buffer) => (err += data.toString()));
+  // The workers hold the program's stdout and stderr: both close once the last of them is gone.
+  let closed = false;
+  program.once('close', () => (closed = true));
+  let children: number[] = [];
+  try {
+    await until(
+      () => closed,
+      () => `the program's output is still open: ${JSON.stringify({ out, err, temp: readdirSync(temp) })}`,
+    );
+    children = (JSON.parse(out.split('\n')[0]!) as Report).children;
+    expect(children.length).toBeGreaterThanOrEqual(6); // two workers of each context
+    expect(program.signalCode).toBe('SIGKILL');
+    expect(children.filter(isRunning)).toEqual([]);
+    expect(readdirSync(temp)).toEqual([]);
+    expect(err).toBe('');
+  } finally {
+    program.kill('SIGKILL');
+    for (const pid of children) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(temp, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});

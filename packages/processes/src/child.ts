@@ -15,7 +15,10 @@ const sendIpc = process.send.bind(process);
 // socket's path); connections wait in its backlog until this process takes them.
 const server = createServer({ pauseOnConnect: true });
 server.listen(socketPath);
-sendIpc([LISTENING_MESSAGE]);
+// A pool whose process died while this one booted can hear nothing: the send fails (EPIPE), and
+// the channel's end (below, 'disconnect') cleans up and exits. Without a callback the failure
+// would be thrown at this process as an uncaught error, on the program's stderr.
+sendIpc([LISTENING_MESSAGE], () => undefined);
 
 // Loaded now, not above: the pool connects meanwhile. (Nothing the IPC channel or the socket says
 // can be heard before this is done: this process's event loop has not run yet.) The build bundles

@@ -5,7 +5,8 @@
  * this thread (it is the thread that starts them). A worker whose task never yields to its event
  * loop cannot hear its pool go; this process does not need it to.
  *
- *   this thread ──pipe──▶ sh: reads what to clean up (a list, sent whole at every change)
+ *   this thread ──argument, then pipe──▶ sh: reads what to clean up (a list, sent whole at its
+ *                                            start and at every change)
  *                             at the pipe's end, as the list last said: kill -KILL PIDS; rm -rf DIRS
  *
  * The pipe's other end is this thread's alone, so it ends when the thread or the process does, and
@@ -24,12 +25,14 @@ import { inspect } from 'node:util';
 
 /**
  * The reaper's script. Lines of the list: `k PIDS` (to kill) and `d DIR` (to remove), ended by `.`;
- * signals sent to the whole process group (a terminal's Ctrl-C) leave it alone: it outlives the
- * pool's process by design.
+ * the first list comes as its argument, so that it has one from the moment it runs (a pool's
+ * process killed just after it started a reaper, before writing to it, would otherwise leave
+ * it nothing to do). Signals sent to the whole process group (a terminal's Ctrl-C) leave it
+ * alone: it outlives the pool's process by design.
  */
 const SCRIPT = `
 trap '' INT HUP TERM QUIT
-list= next=
+list=$1 next=
 while IFS= read -r line; do
   if [ "$line" = . ]; then list=$next; next=; else next="$next$line
 "; fi
@@ -149,26 +152,31 @@ function tell(): void {
     queueMicrotask(() => {
       startPending = false;
       if (reaper !== undefined || watched.size === 0) return;
+      // It has the list from its start (its argument).
       reaper = startReaper();
-      if (reaper !== undefined) send(reaper);
     });
   }
 }
 
 /** Writes the list as it is now to `to`. */
 function send(to: ChildProcess): void {
-  const dirs = new Set([...watched.values()].filter((dir) => dir !== ''));
-  const pids = watched.size === 0 ? '' : `k ${[...watched.keys()].join(' ')}\n`;
-  const list = `${pids}${[...dirs].map((dir) => `d ${dir}\n`).join('')}.\n`;
   // A small write to a pipe goes out at once, before this returns: the reaper has it even if this
   // process dies in the next instant.
-  to.stdin?.write(list);
+  to.stdin?.write(`${listText()}.\n`);
+}
+
+/** The list as it is now, without its end. */
+function listText(): string {
+  const dirs = new Set([...watched.values()].filter((dir) => dir !== ''));
+  const pids = watched.size === 0 ? '' : `k ${[...watched.keys()].join(' ')}\n`;
+  return `${pids}${[...dirs].map((dir) => `d ${dir}\n`).join('')}`;
 }
 
 function startReaper(): ChildProcess | undefined {
   let started: ChildProcess;
   try {
-    started = spawn(SHELL, ['-c', SCRIPT], { env: REAPER_ENV, stdio: ['pipe', 'ignore', 'ignore'] });
+    // `$0` names it in a list of processes; `$1` is the list as it is now.
+    started = spawn(SHELL, ['-c', SCRIPT, 'mpool-reaper', listText()], { env: REAPER_ENV, stdio: ['pipe', 'ignore', 'ignore'] });
   } catch (error) {
     giveUp(error);
     return undefined;

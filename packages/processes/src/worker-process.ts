@@ -61,6 +61,7 @@ export class WorkerProcess {
       }
       this.#accept(accepted);
     });
+    server.on('error', (error) => this.#listenFailed(error));
   }
 
   /**
@@ -101,6 +102,19 @@ export class WorkerProcess {
     } else {
       process.exit(UNCAUGHT_EXIT_CODE);
     }
+  }
+
+  /**
+   * The socket could not listen: its directory is gone (removed by a sibling worker whose pool
+   * died while they booted, or by a cleaner of the temporary folder) or cannot be written. A pool
+   * that is there hears why on the IPC channel, as of an uncaught error, and this process exits;
+   * to a pool that is gone the send fails, and this process exits without a word.
+   */
+  #listenFailed(error: unknown): void {
+    if (this.#state !== ChildState.Listening) return;
+    this.#state = ChildState.Closing;
+    leaveSocketDir(this.#socketPath);
+    this.#sendIpc([UNCAUGHT_MESSAGE, encodeThrown(error)], (failed: Error | null) => process.exit(failed ? 0 : UNCAUGHT_EXIT_CODE));
   }
 
   #accept(accepted: Socket): void {
