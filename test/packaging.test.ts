@@ -228,8 +228,9 @@ describe('the packages as published', () => {
       if (name === '@mpool/core') expect(files.has('package/assets/typescript-probe.mts')).toBe(true);
       expect(await tarballText(tarball, 'LICENSE')).toBe(license);
       expect(await tarballText(tarball, 'README.md')).toContain(name);
-      // A process worker loads its run loop as one file (scripts/bundle-worker.mjs).
+      // Workers load their run loop as one file (scripts/bundle-workers.mjs, at the workspace's root).
       if (name === '@mpool/processes') expect(files.has('package/dist/worker-process.bundle.js')).toBe(true);
+      if (name === '@mpool/threads') expect(files.has('package/dist/worker.bundle.js')).toBe(true);
       for (const map of [...files].filter((file) => file.endsWith('.map'))) {
         const { sources, sourcesContent } = JSON.parse(await tarballText(tarball, map.slice('package/'.length))) as { sources: string[]; sourcesContent?: unknown[] };
         for (const [i, source] of sources.entries()) {

@@ -325,6 +325,10 @@ describe("the 'thread' context", () => {
     await expect(pool.apply(whereAmI)).rejects.toMatchObject({ code: 'ERR_WORKER_UNSUPPORTED_OPERATION' });
     expect(pool.context).toBe('thread');
   });
+
+  test('its workers load the run loop as one bundled file, not the files it is built from', async () => {
+    expect(await newPool(1).apply(mpoolFilesLoaded, [])).toEqual(['worker.bundle.js']);
+  });
 });
 
 test('a pool that is never closed does not keep Node running', async () => {

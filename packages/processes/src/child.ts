@@ -22,8 +22,8 @@ sendIpc([LISTENING_MESSAGE], () => undefined);
 
 // Loaded now, not above: the pool connects meanwhile. (Nothing the IPC channel or the socket says
 // can be heard before this is done: this process's event loop has not run yet.) The build bundles
-// it with the run loop into one file (scripts/bundle-worker.mjs), which loads in less than half
-// the time of its 22 files; a tree built by tsc alone has only the files.
+// it with the run loop into one file (scripts/bundle-workers.mjs, at the workspace's root), which
+// loads in less than half the time of its 22 files; a tree built by tsc alone has only the files.
 const { WorkerProcess } = loadWorkerProcess();
 const worker = new WorkerProcess(server, socketPath, sendIpc);
 process.on('disconnect', () => worker.onDisconnect());

@@ -7,14 +7,21 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 
-let port: MessagePort | undefined;
+/**
+ * The port lives in one slot of the thread's global object, named by a registered symbol: the
+ * thread's run loop (bundled into @mpool/threads) sets it, and a pool made by a task there, which
+ * loads @mpool/core as a package of its own, reads it.
+ */
+const CREATOR_PORT = Symbol.for('mpool.creatorPort');
+
+type Holder = { [CREATOR_PORT]?: MessagePort };
 
 /** Called by the thread backend's worker entry, before any task runs. */
 export function setCreatorPort(creator: MessagePort): void {
-  port = creator;
+  (globalThis as Holder)[CREATOR_PORT] = creator;
 }
 
 /** The port to the thread that started this worker thread, if mpool started it; else undefined. */
 export function creatorPort(): MessagePort | undefined {
-  return port;
+  return (globalThis as Holder)[CREATOR_PORT];
 }

@@ -25,8 +25,8 @@ const INLINE_TASK_URL = 'mpool-inline-task';
 
 /**
  * mpool's compiled code: frames in it are mpool's, not the user's. The package above this file's
- * directory: @mpool/core, or, in a process worker, @mpool/processes, whose dist holds the bundle of
- * this run loop (its scripts/bundle-worker.mjs).
+ * directory: @mpool/core, or, in a worker, @mpool/threads or @mpool/processes, whose dist holds
+ * the bundle of this run loop (scripts/bundle-workers.mjs, at the workspace's root).
  */
 const MPOOL_CORE = dirname(__dirname);
 

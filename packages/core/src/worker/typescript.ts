@@ -30,14 +30,15 @@ function importTarget(entry: unknown): string | undefined {
 }
 
 /**
- * A module of mpool's that only a thread that loads TypeScript as tsx does can import. (Found
- * beside this file in @mpool/core: worker threads load it from there. Process workers, which load
- * this file bundled into @mpool/processes, never look for it: their TypeScript loader comes with
- * their Node flags, and nothing there calls useTypeScript.) Where
+ * A module of mpool's that only a thread that loads TypeScript as tsx does can import. Where
  * tsx's `--import` reaches worker threads (newer Node versions), it has registered its hooks
- * already, and registering them again would transform every module twice.
+ * already, and registering them again would transform every module twice. Found in @mpool/core's
+ * package, by its name: this file runs bundled into the thread backend's (and the process
+ * backend's) worker, away from it.
  */
-const PROBE = pathToFileURL(join(__dirname, '..', '..', 'assets', 'typescript-probe.mts')).href;
+function probeUrl(): string {
+  return pathToFileURL(join(dirname(require.resolve('@mpool/core')), '..', 'assets', 'typescript-probe.mts')).href;
+}
 
 /** tsx's package.json, when this worker may register it; and the registration, once begun. */
 let loader: string | undefined;
@@ -55,7 +56,7 @@ export function useTypeScript(packageJson: string): void {
 export function typeScriptReady(): Promise<void> {
   const packageJson = loader;
   if (packageJson === undefined) return Promise.resolve();
-  registered ??= import(PROBE).then(
+  registered ??= import(probeUrl()).then(
     () => undefined,
     () => registerTypeScript(packageJson),
   );
